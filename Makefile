@@ -1,0 +1,61 @@
+# revbook — `make help` lists the targets. Set-up is automatic: every target that needs
+# the environment or the demo warehouse builds them first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+# Use the active conda env made from environment.yml if there is one, else a local .venv.
+ifeq ($(CONDA_DEFAULT_ENV),revbook)
+ENV_DIR := $(CONDA_PREFIX)
+else
+ENV_DIR := .venv
+endif
+BIN := $(ENV_DIR)/bin
+STAMP := $(ENV_DIR)/.revbook-installed
+WAREHOUSE ?= data/revbook.duckdb
+SCALE ?= 1
+SEED ?= 42
+PERIOD ?=
+JOBS ?=
+RUN_ARGS := $(if $(PERIOD),--period $(PERIOD)) $(if $(JOBS),--jobs $(JOBS))
+
+.PHONY: help setup demo check monthly weekly daily test lab clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@if [ "$(ENV_DIR)" = ".venv" ] && [ ! -x $(BIN)/python ]; then $(PYTHON) -m venv .venv; fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name revbook --display-name "Python (revbook)" > /dev/null
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create the environment (.venv or the active conda env) and install revbook
+
+$(WAREHOUSE): | $(STAMP)
+	$(BIN)/revbook demo --scale $(SCALE) --seed $(SEED) --out $(WAREHOUSE)
+
+demo: $(STAMP) ## Rebuild the demo warehouse (SCALE=1 SEED=42)
+	$(BIN)/revbook demo --scale $(SCALE) --seed $(SEED) --out $(WAREHOUSE)
+
+check: $(STAMP) $(WAREHOUSE) ## Validate the warehouse against the data contract
+	$(BIN)/revbook check
+
+monthly: $(STAMP) $(WAREHOUSE) ## Render last month's reports (PERIOD=YYYY-MM for another)
+	$(BIN)/revbook run monthly $(RUN_ARGS)
+
+weekly: $(STAMP) $(WAREHOUSE) ## Render last ISO week's reports (PERIOD=YYYY-Www)
+	$(BIN)/revbook run weekly $(RUN_ARGS)
+
+daily: $(STAMP) $(WAREHOUSE) ## Render yesterday's reports (PERIOD=YYYY-MM-DD)
+	$(BIN)/revbook run daily $(RUN_ARGS)
+
+test: $(STAMP) ## Run the whole test suite (builds its own small demo warehouse)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lab: $(STAMP) $(WAREHOUSE) ## Open JupyterLab on notebooks/ with the revbook kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+clean: ## Remove rendered outputs and the local warehouse (keeps the environment)
+	rm -rf outputs/*/ outputs/index.html data/

@@ -1,0 +1,110 @@
+"""`revbook demo | load | check | run`: the commands the Makefile and cron call.
+
+Errors a user can fix print one clear message (no traceback) and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from revbook import paths
+
+console = Console(stderr=True, highlight=False)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from revbook import demo, load
+
+    end = args.end or demo.last_complete_month()
+    target = Path(args.out) if args.out else paths.warehouse_path()
+    started = time.perf_counter()
+    console.print(f"generating the demo company: scale {args.scale}, seed {args.seed}, 24 months to {end}")
+    frames = demo.generate(scale=args.scale, seed=args.seed, end_month=end)
+    meta = {"source": "demo", "scale": str(args.scale), "seed": str(args.seed), "end_month": end}
+    warnings = load.build_warehouse(frames, target, meta)
+    for w in warnings:
+        console.print(f"[yellow]warning[/] {w}")
+    rows = ", ".join(f"{name} {len(df):,}" for name, df in frames.items())
+    console.print(f"wrote {target} in {time.perf_counter() - started:.1f}s ({rows})")
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    from revbook import load
+
+    target = Path(args.out) if args.out else paths.warehouse_path()
+    warnings = load.load_folder(Path(args.folder), target)
+    for w in warnings:
+        console.print(f"[yellow]warning[/] {w}")
+    console.print(f"loaded {args.folder} into {target}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from revbook.validate import validate
+    from revbook.warehouse import DuckDBWarehouse
+
+    with DuckDBWarehouse(args.warehouse) as wh:
+        violations = validate(wh)
+    errors = [v for v in violations if v.severity == "error"]
+    for v in violations:
+        console.print(f"[{'red' if v.severity == 'error' else 'yellow'}]{v.severity}[/] {v}")
+    console.print(f"{wh.path}: {len(errors)} error(s), {len(violations) - len(errors)} warning(s)")
+    return 1 if errors else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from revbook import runner
+
+    only = [o for part in args.only or [] for o in part.split(",") if o]
+    return runner.run(args.schedule, args.period, only or None, args.rep, args.jobs, console)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="revbook", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="build the demo company's warehouse")
+    d.add_argument("--scale", type=float, default=1.0, help="size factor (1 ≈ 30k leads; 0.05 for tests)")
+    d.add_argument("--seed", type=int, default=42)
+    d.add_argument("--end", help="last month of the 24, YYYY-MM (default: last complete month)")
+    d.add_argument("--out", help="warehouse file (default: data/revbook.duckdb or $REVBOOK_WAREHOUSE)")
+    d.set_defaults(func=_demo)
+
+    ld = sub.add_parser("load", help="validate a folder of <table>.csv/.parquet exports, then replace the warehouse")
+    ld.add_argument("folder")
+    ld.add_argument("--out", help="warehouse file (default: data/revbook.duckdb or $REVBOOK_WAREHOUSE)")
+    ld.set_defaults(func=_load)
+
+    c = sub.add_parser("check", help="validate the warehouse against the data contract")
+    c.add_argument("--warehouse", help="warehouse file (default: data/revbook.duckdb or $REVBOOK_WAREHOUSE)")
+    c.set_defaults(func=_check)
+
+    r = sub.add_parser("run", help="render a schedule's reports into outputs/<period>/")
+    r.add_argument("schedule", help="monthly, weekly or daily (params/<schedule>.yaml)")
+    r.add_argument("--period", help="YYYY-MM, YYYY-Www or YYYY-MM-DD (default: last complete)")
+    r.add_argument("--only", action="append", help="departments or notebooks to run (comma-separated)")
+    r.add_argument("--rep", help="render personal reports for this rep only")
+    r.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    r.set_defaults(func=_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    from revbook.load import LoadError
+    from revbook.periods import PeriodError
+    from revbook.settings import SettingsError
+    from revbook.warehouse import WarehouseError
+
+    args = parser().parse_args(argv)
+    try:
+        code = args.func(args)
+    except (LoadError, PeriodError, SettingsError, WarehouseError) as exc:
+        console.print(f"[bold red]revbook {args.command}:[/] {exc}")
+        code = 2
+    sys.exit(code)

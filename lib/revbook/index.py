@@ -1,0 +1,76 @@
+"""Index pages: outputs/<period>/index.html (that period's reports) and outputs/index.html.
+
+Built from each period's manifest.json, so a failed report shows as failed, with its error,
+next to a link to the last good page when there is one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from revbook.render import write_atomic
+
+MANIFEST = "manifest.json"
+
+
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    return env.from_string((resources.files("revbook") / "templates" / "index.html.j2").read_text("utf-8"))
+
+
+def _period_rows(manifest: dict) -> list[tuple[str, list[dict]]]:
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for key, entry in sorted(manifest.get("reports", {}).items()):
+        department, name = key.split("/", 1)
+        ok = entry["status"] == "ok"
+        if ok:
+            detail = f"rendered {entry['finished_at']} in {entry['duration_s']:.1f}s"
+        else:
+            detail = entry.get("error") or "failed"
+            if entry.get("html"):
+                detail += f" — showing the last good report ({entry.get('last_good_at')})"
+        groups[department].append({
+            "label": name, "href": entry.get("html"), "status": "ok" if ok else "failed",
+            "status_class": "ok" if ok else "failed", "detail": detail,
+        })
+    return sorted(groups.items())
+
+
+def build_period(folder: Path) -> dict:
+    """Write <folder>/index.html from its manifest; return the manifest."""
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    run = manifest.get("last_run", {})
+    meta = (f"{manifest.get('schedule', '')} run finished {run.get('finished_at', '?')} · "
+            f"data {run.get('data_fingerprint', '?')} · code {run.get('code_version', '?')}")
+    page = _template().render(
+        title=f"revbook reports — {manifest['period']}", up="../index.html", meta=meta,
+        headers=["Report", "Status", "Details"], groups=_period_rows(manifest),
+    )
+    write_atomic(folder / "index.html", page)
+    return manifest
+
+
+def build(outputs: Path) -> None:
+    """Rebuild every period's index and the top index, newest period first."""
+    rows = []
+    for folder in sorted((p for p in outputs.iterdir() if (p / MANIFEST).is_file()), reverse=True):
+        manifest = build_period(folder)
+        reports = manifest.get("reports", {}).values()
+        failed = sum(r["status"] != "ok" for r in reports)
+        rows.append({
+            "label": folder.name, "href": f"{folder.name}/index.html",
+            "status": "ok" if not failed else f"{failed} failed",
+            "status_class": "ok" if not failed else "failed",
+            "detail": f"{len(reports)} report(s), {manifest.get('schedule', '')}",
+        })
+    page = _template().render(title="revbook reports", up=None, meta=None,
+                              headers=["Period", "Status", "Reports"],
+                              groups=[("periods", rows)] if rows else [])
+    write_atomic(outputs / "index.html", page)

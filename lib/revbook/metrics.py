@@ -1,0 +1,127 @@
+"""Metric definitions (DESIGN.md, "Metric definitions"): one function per metric, used everywhere.
+
+Every function takes plain numbers or pandas Series (one value per month) and never divides by
+zero: a zero or missing denominator gives None (scalars) or NaN (Series), shown as "n/a".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pandas as pd
+
+Num = TypeVar("Num", float, pd.Series)
+
+
+def ratio(numerator: Num, denominator: Num) -> Num | None:
+    """numerator ÷ denominator; None (or NaN per Series element) where the denominator is 0."""
+    if isinstance(numerator, pd.Series) or isinstance(denominator, pd.Series):
+        den = pd.Series(denominator, dtype="float64") if not isinstance(denominator, pd.Series) else denominator
+        return numerator / den.astype("float64").where(den != 0)
+    if denominator is None or pd.isna(denominator) or denominator == 0 or numerator is None:
+        return None
+    return float(numerator) / float(denominator)
+
+
+def customer_churn_rate(churned_customers: Num, customers_at_start: Num) -> Num | None:
+    """Customers who churned in the month ÷ customers at month start."""
+    return ratio(churned_customers, customers_at_start)
+
+
+def net_revenue_churn_rate(
+    churned_mrr: Num, contraction_mrr: Num, expansion_mrr: Num, starting_mrr: Num
+) -> Num | None:
+    """(MRR lost: churn + contraction − MRR gained from existing customers: expansion) ÷ last
+    month's MRR. Negative when expansion outweighs the losses."""
+    return ratio(churned_mrr + contraction_mrr - expansion_mrr, starting_mrr)
+
+
+def gross_revenue_retention(churned_mrr: Num, contraction_mrr: Num, starting_mrr: Num) -> Num | None:
+    """GRR: share of last month's MRR kept, ignoring expansion: (start − churn − contraction) ÷ start."""
+    return ratio(starting_mrr - churned_mrr - contraction_mrr, starting_mrr)
+
+
+def net_revenue_retention(
+    churned_mrr: Num, contraction_mrr: Num, expansion_mrr: Num, starting_mrr: Num
+) -> Num | None:
+    """NRR: (start − churn − contraction + expansion) ÷ start, i.e. 1 − net revenue churn rate."""
+    return ratio(starting_mrr - churned_mrr - contraction_mrr + expansion_mrr, starting_mrr)
+
+
+BRIDGE_STEPS = (
+    ("starting_mrr", "Starting MRR", 1),
+    ("new_mrr", "New", 1),
+    ("expansion_mrr", "Expansion", 1),
+    ("contraction_mrr", "Contraction", -1),
+    ("churned_mrr", "Churn", -1),
+    ("reactivation_mrr", "Reactivation", 1),
+)
+
+
+def mrr_bridge(month: pd.Series | dict) -> pd.DataFrame:
+    """The month's revenue bridge: starting MRR + new + expansion − contraction − churn +
+    reactivation = ending MRR, as signed steps (label, amount) ending with the computed total.
+    Raises if the steps do not sum to the month's ending MRR (the mart and the bridge disagree)."""
+    rows = [(label, sign * float(month[key])) for key, label, sign in BRIDGE_STEPS]
+    total = sum(amount for _, amount in rows)
+    ending = float(month["ending_mrr"])
+    if abs(total - ending) > 0.01 + 1e-9 * abs(ending):
+        raise ValueError(f"MRR bridge sums to {total:,.2f} but ending MRR is {ending:,.2f}")
+    return pd.DataFrame(rows + [("Ending MRR", ending)], columns=["step", "amount"])
+
+
+def revenue_kpis(movements: pd.DataFrame) -> pd.DataFrame:
+    """Monthly MRR movements (mart mrr_movements) with the retention metrics added."""
+    m = movements.copy()
+    m["customer_churn_rate"] = customer_churn_rate(m["churned_customers"], m["customers_start"])
+    args = (m["churned_mrr"], m["contraction_mrr"])
+    m["net_revenue_churn_rate"] = net_revenue_churn_rate(*args, m["expansion_mrr"], m["starting_mrr"])
+    m["grr"] = gross_revenue_retention(*args, m["starting_mrr"])
+    m["nrr"] = net_revenue_retention(*args, m["expansion_mrr"], m["starting_mrr"])
+    return m
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """New-revenue funnel: new leads × meeting rate × opportunity rate × win rate × average deal
+    size. Each rate is the ratio of consecutive steps (meetings ÷ leads, opportunities ÷
+    meetings, won ÷ opportunities); average deal size = won MRR ÷ won deals."""
+
+    new_leads: float
+    meetings: float
+    opportunities: float
+    won_deals: float
+    won_mrr: float
+
+    @property
+    def meeting_rate(self) -> float | None:
+        return ratio(self.meetings, self.new_leads)
+
+    @property
+    def opportunity_rate(self) -> float | None:
+        return ratio(self.opportunities, self.meetings)
+
+    @property
+    def win_rate(self) -> float | None:
+        """Win rate (成約率) = won ÷ opportunities."""
+        return ratio(self.won_deals, self.opportunities)
+
+    @property
+    def average_deal_size(self) -> float | None:
+        return ratio(self.won_mrr, self.won_deals)
+
+    @property
+    def new_revenue(self) -> float | None:
+        """new leads × meeting rate × opportunity rate × win rate × average deal size."""
+        factors = (self.meeting_rate, self.opportunity_rate, self.win_rate, self.average_deal_size)
+        if any(f is None for f in factors):
+            return None
+        value = self.new_leads
+        for f in factors:
+            value *= f
+        return value
+
+    @classmethod
+    def from_row(cls, row: pd.Series | dict) -> Funnel:
+        return cls(*(float(row[k]) for k in ("new_leads", "meetings", "opportunities", "won_deals", "won_mrr")))

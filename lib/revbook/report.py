@@ -1,0 +1,120 @@
+"""What a notebook shows: headline numbers, formatted tables and prose, escaped and consistent.
+
+`headlines()` also hands the runner the numbers it displays (as a custom MIME bundle that HTML
+ignores), so <report>.metrics.json always holds exactly what the page shows.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from revbook import settings
+
+METRICS_MIME = "application/vnd.revbook.metrics+json"
+Unit = Literal["money", "pct", "count", "days"]
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt(value: float | None, unit: Unit) -> str:
+    """A value as the reports print it: ¥1,234,567 / 12.3% / 1,234; "n/a" when undefined."""
+    if _missing(value):
+        return "n/a"
+    if unit == "money":
+        sign = "−" if value < 0 else ""
+        return f"{sign}{settings.company().currency_symbol}{abs(value):,.0f}"
+    if unit == "pct":
+        return f"{value * 100:.1f}%"
+    if unit == "days":
+        return f"{value:,.1f} days"
+    return f"{value:,.0f}"
+
+
+def fmt_change(value: float | None, reference: float | None, unit: Unit) -> str:
+    """Change from `reference`: points for rates (+0.4 pt), percent for amounts (+3.2%)."""
+    if _missing(value) or _missing(reference):
+        return "n/a"
+    if unit == "pct":
+        return f"{(value - reference) * 100:+.1f} pt"
+    if reference == 0:
+        return "n/a"
+    return f"{(value - reference) / abs(reference) * 100:+.1f}%"
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline number with its comparisons; `good_when_up` colours the change."""
+
+    key: str
+    label: str
+    value: float | None
+    unit: Unit
+    previous: float | None = None
+    target: float | None = None
+    good_when_up: bool = True
+
+    def clean(self) -> dict:
+        """JSON-ready, NaN as None."""
+        data = asdict(self)
+        for k in ("value", "previous", "target"):
+            data[k] = None if _missing(data[k]) else float(data[k])
+        return data
+
+
+def _change_cell(item: Headline, reference: float | None) -> str:
+    text = fmt_change(item.value, reference, item.unit)
+    if text == "n/a" or _missing(reference) or item.value == reference:
+        return f'<td class="rb-flat">{text}</td>'
+    good = (item.value > reference) == item.good_when_up
+    return f'<td class="{"rb-good" if good else "rb-bad"}">{text}</td>'
+
+
+def headlines(items: list[Headline], title: str = "Headline numbers") -> None:
+    """Show the headline table (value, vs previous, vs target) and emit the metrics for the runner."""
+    rows = "".join(
+        f"<tr><th>{html.escape(i.label)}</th><td class='rb-value'>{fmt(i.value, i.unit)}</td>"
+        f"<td>{fmt(i.previous, i.unit)}</td>{_change_cell(i, i.previous)}"
+        f"<td>{fmt(i.target, i.unit)}</td>{_change_cell(i, i.target)}</tr>"
+        for i in items
+    )
+    table = (
+        f"<table class='rb-headlines'><caption>{html.escape(title)}</caption>"
+        "<thead><tr><th>Metric</th><th>This period</th><th>Previous</th><th>vs previous</th>"
+        f"<th>Target</th><th>vs target</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+    metrics = {i.key: i.clean() for i in items}
+    display({"text/html": table, METRICS_MIME: json.loads(json.dumps(metrics))}, raw=True)
+
+
+def say(text: str) -> None:
+    """A sentence of prose computed from the data (Markdown; data values must be escaped)."""
+    display(Markdown(text))
+
+
+def table(frame: pd.DataFrame, units: dict[str, Unit], caption: str | None = None) -> HTML:
+    """A formatted, HTML-escaped table: each listed column printed in its unit."""
+    styler = frame.style.format(
+        {col: (lambda v, u=unit: fmt(v, u)) for col, unit in units.items()}, escape="html"
+    ).format_index(escape="html").format_index(escape="html", axis=1)
+    if caption:
+        styler = styler.set_caption(html.escape(caption))
+    return HTML(styler.hide(axis="index").to_html())
+
+
+def setup_charts() -> None:
+    """Seaborn theme with a font that has Japanese glyphs (IPAexGothic from matplotlib-fontja)."""
+    import matplotlib
+    import matplotlib_fontja  # noqa: F401  (registers IPAexGothic)
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", font="IPAexGothic")
+    matplotlib.rcParams.update({"figure.figsize": (9, 4), "figure.dpi": 100, "axes.titleweight": "bold"})

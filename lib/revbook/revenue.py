@@ -1,0 +1,94 @@
+"""Sales Ops revenue overview: MRR movements, retention and the new-revenue funnel by month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from revbook.metrics import Funnel, revenue_kpis
+from revbook.periods import Period
+from revbook.report import Headline, fmt
+from revbook.warehouse import Warehouse
+
+#: Headline metrics: key (also the targets table's metric name), label, unit, good when up.
+HEADLINES: tuple[tuple[str, str, str, bool], ...] = (
+    ("ending_mrr", "Ending MRR", "money", True),
+    ("new_mrr", "New MRR", "money", True),
+    ("customer_churn_rate", "Customer churn rate", "pct", False),
+    ("net_revenue_churn_rate", "Net revenue churn rate", "pct", False),
+    ("grr", "Gross revenue retention (GRR)", "pct", True),
+    ("nrr", "Net revenue retention (NRR)", "pct", True),
+    ("new_leads", "New leads", "count", True),
+    ("meetings", "Meetings", "count", True),
+    ("opportunities", "Opportunities", "count", True),
+    ("won_deals", "Won deals", "count", True),
+    ("average_deal_size", "Average deal size (MRR)", "money", True),
+)
+
+FUNNEL_STEPS: tuple[tuple[str, str, str], ...] = (
+    ("new_leads", "New leads", "count"),
+    ("meeting_rate", "× meeting rate", "pct"),
+    ("opportunity_rate", "× opportunity rate", "pct"),
+    ("win_rate", "× win rate", "pct"),
+    ("average_deal_size", "× average deal size", "money"),
+    ("new_revenue", "= new MRR from the funnel", "money"),
+)
+
+
+@dataclass(frozen=True)
+class RevenueOverview:
+    """Monthly frames for the report window, oldest month first; the last row is the period."""
+
+    period: Period
+    months: pd.DataFrame  # mrr_movements + retention metrics + funnel counts, one row per month
+    targets: pd.DataFrame  # month × metric (wide), sales_ops plan values
+
+    def month(self, offset: int = 0) -> pd.Series:
+        """The period's row (offset 0) or an earlier one (offset -1: previous month)."""
+        return self.months.iloc[len(self.months) - 1 + offset]
+
+    def funnel(self, offset: int = 0) -> Funnel:
+        return Funnel.from_row(self.month(offset))
+
+    def target(self, metric: str, offset: int = 0) -> float | None:
+        month = self.month(offset)["month"]
+        if metric not in self.targets.columns or month not in self.targets.index:
+            return None
+        value = self.targets.at[month, metric]
+        return None if pd.isna(value) else float(value)
+
+    def values(self, offset: int = 0) -> dict[str, float | None]:
+        """Every headline metric's value for the month at `offset`."""
+        row, funnel = self.month(offset), self.funnel(offset)
+        values = {key: row.get(key) for key, *_ in HEADLINES}
+        values["new_mrr"] = row["new_mrr"]
+        values["average_deal_size"] = funnel.average_deal_size
+        return {k: (None if v is None or pd.isna(v) else float(v)) for k, v in values.items()}
+
+    def headlines(self) -> list[Headline]:
+        now, before = self.values(0), self.values(-1)
+        return [Headline(key, label, now[key], unit, before[key], self.target(key), up)  # type: ignore[arg-type]
+                for key, label, unit, up in HEADLINES]
+
+    def funnel_table(self) -> pd.DataFrame:
+        """The funnel's steps (formatted) for this month, the previous month and the target plan."""
+        now, before = self.funnel(0), self.funnel(-1)
+        target_funnel = Funnel(*(self.target(k) or 0.0 for k in ("new_leads", "meetings", "opportunities", "won_deals")),
+                               won_mrr=(self.target("won_deals") or 0.0) * (self.target("average_deal_size") or 0.0))
+        rows = [(label, *(fmt(getattr(f, key), unit) for f in (now, before, target_funnel)))
+                for key, label, unit in FUNNEL_STEPS]
+        return pd.DataFrame(rows, columns=["Step", "This month", "Previous month", "Target"])
+
+
+def overview(wh: Warehouse, period: Period, trend_months: int = 12) -> RevenueOverview:
+    """Load the window of `trend_months` months ending with `period` (plus one before it)."""
+    window = [p.start for p in period.trailing(max(trend_months, 2))]
+    movements = revenue_kpis(wh.mart("mrr_movements", months=window))
+    funnel = wh.mart("funnel_monthly", months=window)
+    months = movements.merge(funnel, on="month", how="left")
+    months["month"] = pd.to_datetime(months["month"]).dt.date
+    targets = wh.mart("targets", department="sales_ops", months=window)
+    targets["month"] = pd.to_datetime(targets["month"]).dt.date
+    wide = targets.pivot_table(index="month", columns="metric", values="target", aggfunc="first")
+    return RevenueOverview(period, months, wide)

@@ -1,0 +1,306 @@
+"""The scheduler's runner: plan a schedule's jobs, execute them in parallel, render, index.
+
+`plan()` checks everything it can before any kernel starts (period, schedule, notebooks,
+parameter names and types, reps). `run()` executes each job with papermill inside worker
+processes (no CLI start-up per notebook), renders HTML with code hidden, writes every file
+atomically, records a manifest and rebuilds the index pages. A failing notebook never stops
+the others and never replaces the last good HTML; the run then exits non-zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import multiprocessing
+import os
+import subprocess
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from revbook import index, paths, periods, render, settings
+from revbook.periods import SCHEDULE_KINDS, Period
+from revbook.warehouse import Warehouse, connect
+
+MANIFEST = "manifest.json"
+# papermill reports a parameter's annotation by name; values must fit these Python types.
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
+    "list": (list,), "dict": (dict,),
+}
+
+
+class PlanError(ValueError):
+    """Problems found before any kernel starts; each line names the job and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report to render: a notebook with its parameters (and rep, if personal)."""
+
+    notebook: str  # "<department>/<report>", relative to notebooks/ without .ipynb
+    parameters: dict[str, Any] = field(default_factory=dict)
+    rep_id: str | None = None
+
+    @property
+    def department(self) -> str:
+        return self.notebook.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        """Output name: <report> or <report>--<rep_id> for a personal report."""
+        report = self.notebook.rsplit("/", 1)[-1]
+        return f"{report}--{self.rep_id}" if self.rep_id else report
+
+    @property
+    def key(self) -> str:
+        return f"{self.department}/{self.name}"
+
+    @property
+    def source(self) -> Path:
+        return paths.notebooks_dir() / f"{self.notebook}.ipynb"
+
+
+@dataclass
+class Result:
+    """What happened to one job (one manifest entry)."""
+
+    key: str
+    notebook: str
+    rep_id: str | None
+    parameters: dict[str, Any]
+    status: str  # ok | failed
+    duration_s: float
+    html: str | None = None
+    metrics: str | None = None
+    error: str | None = None
+    finished_at: str = ""
+    data_fingerprint: str = ""
+    code_version: str = ""
+
+
+# ---------------------------------------------------------------- planning
+
+
+def _check_value(job: str, name: str, value: Any, declared: dict[str, Any]) -> list[str]:
+    expected = declared["inferred_type_name"].split("[", 1)[0].replace("Optional", "").strip()
+    types = _TYPES.get(expected)
+    if types is None or (isinstance(value, bool) and bool not in types):
+        return [] if types is None else [f"{job}: parameter {name!r} must be {expected}, got {value!r}"]
+    if not isinstance(value, types):
+        return [f"{job}: parameter {name!r} must be {expected}, got {type(value).__name__} {value!r}"]
+    return []
+
+
+def _active_reps(wh: Warehouse, team: str) -> list[str]:
+    reps = wh.mart("reps")
+    return sorted(reps.loc[(reps["team"] == team) & reps["active"], "rep_id"])
+
+
+def plan(schedule_name: str, period_text: str | None = None, only: list[str] | None = None,
+         rep: str | None = None, wh: Warehouse | None = None) -> tuple[Period, list[Job]]:
+    """The period and the jobs a run would execute; PlanError lists every problem found."""
+    try:
+        sched = settings.schedule(schedule_name)
+        period = periods.resolve(SCHEDULE_KINDS[schedule_name], period_text)
+    except (settings.SettingsError, periods.PeriodError) as exc:
+        raise PlanError(str(exc)) from None
+    problems: list[str] = []
+    selected = [j for j in sched.jobs
+                if not only or j.notebook.split("/")[0] in only or j.notebook in only]
+    if only and not selected:
+        known = sorted({j.notebook for j in sched.jobs} | {j.notebook.split("/")[0] for j in sched.jobs})
+        raise PlanError(f"--only {','.join(only)} matches no job of the {schedule_name} schedule; "
+                        f"it has: {', '.join(known) or 'no jobs'}")
+    jobs: list[Job] = []
+    reps_cache: dict[str, list[str]] = {}
+    for spec in selected:
+        where = f"{schedule_name}.yaml job {spec.notebook}"
+        source = paths.notebooks_dir() / f"{spec.notebook}.ipynb"
+        if not source.is_file():
+            problems.append(f"{where}: no notebook {source}")
+            continue
+        declared = papermill.inspect_notebook(str(source))
+        wanted = {"period", *spec.parameters, *(["rep_id"] if spec.per_rep or rep else [])}
+        for name in sorted(wanted - declared.keys()):
+            problems.append(f"{where}: unknown parameter {name!r}; the notebook's parameters cell "
+                            f"declares {', '.join(sorted(declared)) or 'nothing'}")
+        for name, value in spec.parameters.items():
+            if name in declared:
+                problems.extend(_check_value(where, name, value, declared[name]))
+        if spec.per_rep:
+            wh = wh or connect()
+            team_reps = reps_cache.setdefault(spec.per_rep, _active_reps(wh, spec.per_rep))
+            if rep is not None:
+                if rep not in team_reps:
+                    problems.append(f"{where}: unknown rep {rep!r}: not an active {spec.per_rep} rep "
+                                    f"(active: {', '.join(team_reps) or 'none'})")
+                team_reps = [rep]
+            jobs.extend(Job(spec.notebook, dict(spec.parameters), r) for r in team_reps)
+        else:
+            jobs.append(Job(spec.notebook, dict(spec.parameters)))
+    if problems:
+        raise PlanError("\n".join(problems))
+    return period, jobs
+
+
+# ---------------------------------------------------------------- execution (worker side)
+
+
+def _quiet_worker(log_path: str) -> None:
+    """Send worker and kernel stderr (kernel start-up chatter, warnings) to the run log."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+    logging.basicConfig(level=logging.WARNING, force=True)
+
+
+def _error_summary(exc: BaseException) -> str:
+    if isinstance(exc, papermill.PapermillExecutionError):
+        return f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def execute(job: Job, period: str, out_dir: str, banner: dict[str, str]) -> Result:
+    """Run one job's notebook and, if it succeeds, publish its HTML and metrics atomically."""
+    started = time.perf_counter()
+    out = Path(out_dir)
+    executed = out / "_executed" / job.department / f"{job.name}.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    params = {"period": period, **job.parameters, **({"rep_id": job.rep_id} if job.rep_id else {})}
+    result = Result(job.key, job.notebook, job.rep_id, params, "failed", 0.0,
+                    data_fingerprint=banner["fingerprint"], code_version=banner["code_version"])
+    try:
+        nb = papermill.execute_notebook(
+            str(job.source), str(executed), parameters=params, cwd=str(job.source.parent),
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+        )
+        html_path = out / job.department / f"{job.name}.html"
+        metrics_path = html_path.with_suffix(".metrics.json")
+        page = render.html(nb, {**banner, "title": f"{job.department} / {job.name}",
+                                "index_href": "../index.html"})
+        render.write_atomic(metrics_path, json.dumps(render.metrics(nb), ensure_ascii=False, indent=2))
+        render.write_atomic(html_path, page)
+        result.status = "ok"
+        result.html = str(html_path.relative_to(out))
+        result.metrics = str(metrics_path.relative_to(out))
+    except Exception as exc:  # a failed report is a result, not a crash
+        result.error = _error_summary(exc)
+        if not isinstance(exc, papermill.PapermillExecutionError):
+            traceback.print_exc()  # to the run log
+    result.duration_s = round(time.perf_counter() - started, 2)
+    result.finished_at = _now()
+    return result
+
+
+# ---------------------------------------------------------------- orchestration
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def code_version() -> str:
+    """git revision of the checkout (+"-dirty" with local changes), else the package version."""
+    root = paths.project_root()
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return f"{rev}-dirty" if dirty else rev
+    except (OSError, subprocess.CalledProcessError):
+        from revbook import __version__
+        return __version__
+
+
+def _write_manifest(out: Path, schedule: str, period: Period, results: list[Result],
+                    run_info: dict[str, Any]) -> dict[str, Any]:
+    path = out / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"reports": {}}
+    manifest.update(schedule=schedule, period=period.label, last_run=run_info)
+    for r in results:
+        entry = asdict(r)
+        previous = manifest["reports"].get(r.key)
+        if r.status != "ok" and previous:
+            # keep pointing at the last good page, which is still on disk
+            entry["html"], entry["metrics"] = previous.get("html"), previous.get("metrics")
+            entry["last_good_at"] = previous.get("last_good_at") or previous.get("finished_at")
+        elif r.status == "ok":
+            entry["last_good_at"] = r.finished_at
+        manifest["reports"][r.key] = entry
+    render.write_atomic(path, json.dumps(manifest, ensure_ascii=False, indent=2))
+    return manifest
+
+
+def run(schedule_name: str, period_text: str | None = None, only: list[str] | None = None,
+        rep: str | None = None, workers: int | None = None, console: Console | None = None) -> int:
+    """Plan and run a schedule; 0 if every report rendered, 1 if any failed, 2 if nothing ran."""
+    console = console or Console(stderr=True)
+    try:
+        period, jobs = plan(schedule_name, period_text, only, rep)
+    except PlanError as exc:
+        console.print(f"[bold red]revbook run {schedule_name}: nothing was run[/]\n{exc}")
+        return 2
+    out = paths.outputs_dir() / period.label
+    out.mkdir(parents=True, exist_ok=True)
+    wh = connect()
+    banner = {"period": period.label, "fingerprint": wh.fingerprint(), "code_version": code_version(),
+              "generated_at": _now()}
+    wh.close()  # type: ignore[attr-defined]
+    if not jobs:
+        console.print(f"{schedule_name} {period.label}: no jobs scheduled in params/{schedule_name}.yaml")
+        index.build(paths.outputs_dir())
+        return 0
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    console.print(f"[bold]{schedule_name} {period.label}[/]: {len(jobs)} report(s) on {workers} "
+                  f"worker(s), data {banner['fingerprint']}, code {banner['code_version']}")
+    started, results = time.perf_counter(), []
+    log_path = out / "run.log"
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=console, transient=True)
+    # fork keeps the parent's imports (papermill, nbconvert); each worker starts its own kernels
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_quiet_worker, initargs=(str(log_path),))
+    try:
+        with progress:
+            task = progress.add_task("rendering", total=len(jobs))
+            futures = [pool.submit(execute, j, period.label, str(out), banner) for j in jobs]
+            for future in as_completed(futures):
+                r = future.result()
+                results.append(r)
+                mark = "[green]ok[/]" if r.status == "ok" else "[bold red]FAILED[/]"
+                line = f"  {mark} {r.key} ({r.duration_s:.1f}s)"
+                if r.error:
+                    line += f"\n     {r.error}"
+                progress.console.print(line, markup=True, highlight=False)
+                progress.advance(task)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: finished reports are kept; nothing half-written[/]")
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        results.sort(key=lambda r: r.key)
+        failed = [r for r in results if r.status != "ok"]
+        run_info = {"started_at": banner["generated_at"], "finished_at": _now(),
+                    "wall_s": round(time.perf_counter() - started, 2), "workers": workers,
+                    "jobs": len(jobs), "finished": len(results), "failed": len(failed),
+                    "data_fingerprint": banner["fingerprint"], "code_version": banner["code_version"]}
+        _write_manifest(out, schedule_name, period, results, run_info)
+        index.build(paths.outputs_dir())
+    console.print(f"{len(results) - len(failed)} ok, {len(failed)} failed in {run_info['wall_s']:.1f}s "
+                  f"→ {out / 'index.html'}")
+    for r in failed:
+        kept = " (previous good report kept)" if r.html is None and (out / r.key).with_suffix(".html").exists() else ""
+        console.print(f"[bold red]failed[/] {r.key}: {r.error}{kept}")
+    return 1 if failed else 0

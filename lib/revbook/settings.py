@@ -1,0 +1,101 @@
+"""params/: business settings (company.yaml) and schedules (monthly/weekly/daily.yaml).
+
+Both are validated with pydantic on load, so a typo'd key or a wrong type is an error that
+names the file and the key, not a silent default.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from revbook import paths
+from revbook.contract import SEGMENTS, TEAMS
+from revbook.periods import SCHEDULE_KINDS
+
+
+class SettingsError(ValueError):
+    """A params file that is missing, not YAML, or does not fit its schema."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Alerts(_Strict):
+    no_login_days: int = Field(20, ge=1)
+    usage_drop_pct: float = Field(40, gt=0, le=100)
+    open_high_priority_days: int = Field(14, ge=1)
+
+
+class Company(_Strict):
+    """params/company.yaml."""
+
+    company_name: str
+    currency: str = "JPY"
+    currency_symbol: str = "¥"
+    target_industries: list[str]
+    gross_margin: float = Field(0.8, gt=0, le=1)
+    fs_capacity_by_segment: dict[str, int]
+    idle_deal_days: int = Field(30, ge=1)
+    keep_interest_cap: int = Field(100, ge=0)
+    alerts: Alerts = Alerts()
+
+    def model_post_init(self, _: Any) -> None:
+        unknown = set(self.fs_capacity_by_segment) - set(SEGMENTS)
+        if unknown:
+            raise ValueError(f"fs_capacity_by_segment: unknown segments {sorted(unknown)}; use {SEGMENTS}")
+
+
+class Job(_Strict):
+    """One scheduled notebook: notebooks/<notebook>.ipynb with extra parameters."""
+
+    notebook: str
+    parameters: dict[str, Any] = {}
+    per_rep: str | None = Field(None, description=f"fan out to every active rep of this team: {TEAMS}")
+
+    def model_post_init(self, _: Any) -> None:
+        if self.per_rep is not None and self.per_rep not in TEAMS:
+            raise ValueError(f"per_rep must be one of {TEAMS}, not {self.per_rep!r}")
+
+
+class Schedule(_Strict):
+    """params/<monthly|weekly|daily>.yaml."""
+
+    jobs: list[Job]
+
+
+def _read(path: Path) -> Any:
+    if not path.is_file():
+        raise SettingsError(f"{path} does not exist")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path} is not valid YAML: {exc}") from None
+
+
+def _model(model: type[BaseModel], path: Path) -> Any:
+    try:
+        return model.model_validate(_read(path) or {})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise SettingsError(f"{path}: {problems}") from None
+
+
+@cache
+def company() -> Company:
+    """The business settings in params/company.yaml."""
+    return _model(Company, paths.params_dir() / "company.yaml")
+
+
+def schedule(name: str) -> Schedule:
+    """The schedule params/<name>.yaml; name is monthly, weekly or daily."""
+    if name not in SCHEDULE_KINDS:
+        raise SettingsError(f"unknown schedule {name!r}: choose one of {', '.join(SCHEDULE_KINDS)}")
+    return _model(Schedule, paths.params_dir() / f"{name}.yaml")

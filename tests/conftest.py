@@ -1,0 +1,57 @@
+"""Shared fixtures: a small demo warehouse and a monthly run rendered from it, built once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_SCALE = 0.05
+TEST_END = "2026-10"
+
+
+@pytest.fixture(scope="session")
+def demo_frames() -> dict[str, pd.DataFrame]:
+    from revbook import demo
+
+    return demo.generate(scale=TEST_SCALE, seed=7, end_month=TEST_END)
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, demo_frames) -> Path:
+    """A scale-0.05 demo warehouse file, ending 2026-10."""
+    from revbook import load
+
+    path = tmp_path_factory.mktemp("wh") / "demo.duckdb"
+    load.build_warehouse(demo_frames, path, {"source": "demo", "seed": "7", "scale": str(TEST_SCALE)})
+    return path
+
+
+@pytest.fixture()
+def use_warehouse(monkeypatch: pytest.MonkeyPatch, demo_warehouse: Path) -> Path:
+    monkeypatch.setenv("REVBOOK_WAREHOUSE", str(demo_warehouse))
+    return demo_warehouse
+
+
+def make_db(path: Path, tables: dict[str, pd.DataFrame]) -> Path:
+    """A DuckDB file holding just `tables` (for mart tests on hand-made fixtures)."""
+    con = duckdb.connect(str(path))
+    for name, frame in tables.items():
+        con.register("frame", frame)
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
+        con.unregister("frame")
+    con.close()
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_user_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never touch the user's warehouse or outputs by accident."""
+    for var in ("REVBOOK_WAREHOUSE", "REVBOOK_OUTPUTS", "REVBOOK_ROOT"):
+        if var in os.environ:
+            monkeypatch.delenv(var)
