@@ -9,10 +9,13 @@ import duckdb
 import pandas as pd
 import pytest
 
+from revbook import periods
+
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SCALE = 0.05
-TEST_END = "2026-10"
+# The demo ends at the last complete month, so notebooks run as-is on their default period.
+TEST_END = periods.last_complete("month").label
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +27,7 @@ def demo_frames() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, demo_frames) -> Path:
-    """A scale-0.05 demo warehouse file, ending 2026-10."""
+    """A scale-0.05 demo warehouse file, ending with the last complete month."""
     from revbook import load
 
     path = tmp_path_factory.mktemp("wh") / "demo.duckdb"
@@ -55,3 +58,16 @@ def _no_user_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("REVBOOK_WAREHOUSE", "REVBOOK_OUTPUTS", "REVBOOK_ROOT"):
         if var in os.environ:
             monkeypatch.delenv(var)
+
+
+@pytest.fixture(scope="session")
+def monthly_run(tmp_path_factory: pytest.TempPathFactory, demo_warehouse: Path):
+    """`revbook run monthly` (default period) on the demo warehouse, into a temp outputs folder."""
+    from revbook import runner
+
+    outputs = tmp_path_factory.mktemp("outputs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REVBOOK_WAREHOUSE", str(demo_warehouse))
+        mp.setenv("REVBOOK_OUTPUTS", str(outputs))
+        code = runner.run("monthly")
+    return code, outputs / TEST_END

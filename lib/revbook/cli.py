@@ -14,7 +14,7 @@ from rich.console import Console
 
 from revbook import paths
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -108,3 +108,5 @@ def main(argv: list[str] | None = None) -> None:
         console.print(f"[bold red]revbook {args.command}:[/] {exc}")
         code = 2
     sys.exit(code)
+if __name__ == "__main__":
+    main()

@@ -6,9 +6,9 @@ ignores), so <report>.metrics.json always holds exactly what the page shows.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
-import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -18,15 +18,16 @@ from IPython.display import HTML, Markdown, display
 from revbook import settings
 
 METRICS_MIME = "application/vnd.revbook.metrics+json"
-Unit = Literal["money", "pct", "count", "days"]
+Unit = Literal["money", "pct", "count", "days", "month"]
 
 
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def _missing(value: object) -> bool:
+    """None, NaN or NaT: a value to print as "n/a"."""
+    return value is None or (not isinstance(value, (str, dt.date)) and bool(pd.isna(value)))
 
 
 def fmt(value: float | None, unit: Unit) -> str:
-    """A value as the reports print it: ¥1,234,567 / 12.3% / 1,234; "n/a" when undefined."""
+    """A value as the reports print it: ¥1,234,567 / 12.3% / 1,234 / 2026-10; "n/a" when undefined."""
     if _missing(value):
         return "n/a"
     if unit == "money":
@@ -34,6 +35,8 @@ def fmt(value: float | None, unit: Unit) -> str:
         return f"{sign}{settings.company().currency_symbol}{abs(value):,.0f}"
     if unit == "pct":
         return f"{value * 100:.1f}%"
+    if unit == "month":
+        return pd.Timestamp(value).strftime("%Y-%m")
     if unit == "days":
         return f"{value:,.1f} days"
     return f"{value:,.0f}"
@@ -81,13 +84,13 @@ def _change_cell(item: Headline, reference: float | None) -> str:
 def headlines(items: list[Headline], title: str = "Headline numbers") -> None:
     """Show the headline table (value, vs previous, vs target) and emit the metrics for the runner."""
     rows = "".join(
-        f"<tr><th>{html.escape(i.label)}</th><td class='rb-value'>{fmt(i.value, i.unit)}</td>"
+        f'<tr><th>{html.escape(i.label)}</th><td class="rb-value">{fmt(i.value, i.unit)}</td>'
         f"<td>{fmt(i.previous, i.unit)}</td>{_change_cell(i, i.previous)}"
         f"<td>{fmt(i.target, i.unit)}</td>{_change_cell(i, i.target)}</tr>"
         for i in items
     )
     table = (
-        f"<table class='rb-headlines'><caption>{html.escape(title)}</caption>"
+        f'<table class="rb-headlines"><caption>{html.escape(title)}</caption>'
         "<thead><tr><th>Metric</th><th>This period</th><th>Previous</th><th>vs previous</th>"
         f"<th>Target</th><th>vs target</th></tr></thead><tbody>{rows}</tbody></table>"
     )

@@ -166,7 +166,8 @@ def _quiet_worker(log_path: str) -> None:
 
 def _error_summary(exc: BaseException) -> str:
     if isinstance(exc, papermill.PapermillExecutionError):
-        return f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
+        return f"cell {exc.exec_count} ({first_line.strip()[:60]}): {exc.ename}: {exc.evalue}"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -245,7 +246,7 @@ def _write_manifest(out: Path, schedule: str, period: Period, results: list[Resu
 def run(schedule_name: str, period_text: str | None = None, only: list[str] | None = None,
         rep: str | None = None, workers: int | None = None, console: Console | None = None) -> int:
     """Plan and run a schedule; 0 if every report rendered, 1 if any failed, 2 if nothing ran."""
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, soft_wrap=True)
     try:
         period, jobs = plan(schedule_name, period_text, only, rep)
     except PlanError as exc:

@@ -1,0 +1,166 @@
+"""Building the DuckDB warehouse: staging, validation gate, typed tables, atomic replace."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tinylake import tiny_lake, write_csv_folder
+
+from revbook import contract
+from revbook.load import LoadError, build_warehouse, fingerprint, load_folder
+from revbook.validate import validate
+from revbook.warehouse import META_TABLE, DuckDBWarehouse
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def broken_lake() -> dict[str, pd.DataFrame]:
+    lake = tiny_lake()
+    lake["leads"].loc[1, "status"] = "won"
+    lake["opportunities"].loc[1, "account_id"] = "A404"
+    return lake
+
+
+@pytest.fixture()
+def target(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "revbook.duckdb"
+
+
+def test_frames_build_typed_tables_per_contract(target: Path) -> None:
+    lake = tiny_lake()
+    lake["leads"] = lake["leads"].iloc[:, ::-1].assign(memo="メモ")  # reordered, one extra
+    warnings = build_warehouse(lake, target, {"source": "test"})
+    assert [(v.table, v.column, v.rule) for v in warnings] == [("leads", "memo", "extra_column")]
+    with DuckDBWarehouse(target) as wh:
+        for table in contract.TABLES:
+            assert wh.table_columns(table.name) == {c.name: c.sql_type for c in table.columns}
+        assert wh.table_columns(META_TABLE) == {"key": "VARCHAR", "value": "VARCHAR"}
+        leads = wh.query('SELECT lead_id, created_at FROM leads ORDER BY lead_id')
+        meta = wh.meta()
+        assert validate(wh) == []
+    # the +09:00 offset in the text is honoured: stored as UTC
+    assert leads["created_at"][0] == pd.Timestamp("2026-01-05 01:00:00")
+    assert meta["source"] == "test"
+    assert meta["fingerprint"] == fingerprint(lake)
+    assert re.fullmatch(r"[0-9a-f]{12}", meta["fingerprint"])
+    assert meta["contract_tables"] == ",".join(t.name for t in contract.TABLES)
+    assert meta["built_at"].endswith("+00:00")
+
+
+def test_csv_folder_with_bom_and_japanese_text(tmp_path: Path, target: Path) -> None:
+    lake = tiny_lake()
+    folder = write_csv_folder(lake, tmp_path / "lake")
+    lake["accounts"].to_csv(folder / "accounts.csv", index=False, encoding="utf-8-sig")
+    assert (folder / "accounts.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert load_folder(folder, target) == []
+    with DuckDBWarehouse(target) as wh:
+        names = wh.query("SELECT account_id, name, industry FROM accounts ORDER BY account_id")
+        meta = wh.meta()
+    assert names.values.tolist() == [
+        ["A1", "株式会社サンプル", "製造業"], ["A2", "Acme KK", "IT"]]
+    files = {t.name: folder / f"{t.name}.csv" for t in contract.TABLES}
+    assert meta["fingerprint"] == fingerprint(files)
+    assert (meta["source"], meta["folder"]) == ("load", str(folder))
+
+
+def test_parquet_gzip_and_unknown_files(tmp_path: Path, target: Path) -> None:
+    lake = tiny_lake()
+    folder = write_csv_folder({k: v for k, v in lake.items() if k not in ("leads", "reps")},
+                              tmp_path / "lake")
+    lake["reps"].to_parquet(folder / "reps.parquet")
+    with gzip.open(folder / "leads.csv.gz", "wt", encoding="utf-8") as f:
+        lake["leads"].to_csv(f, index=False)
+    (folder / "notes.txt").write_text("not a table")
+    warnings = load_folder(folder, target)
+    assert [(v.table, v.rule, v.severity) for v in warnings] == [
+        ("notes.txt", "extra_file", "warning")]
+    with DuckDBWarehouse(target) as wh:
+        assert wh.query("SELECT count(*) AS n FROM leads")["n"][0] == 3
+        assert wh.query("SELECT name FROM reps WHERE rep_id = 'R1'")["name"][0] == "佐藤 花子"
+
+
+def test_empty_folder_names_folder_and_expected_files(tmp_path: Path, target: Path) -> None:
+    with pytest.raises(LoadError) as caught:
+        load_folder(tmp_path, target)
+    assert str(tmp_path) in str(caught.value)
+    assert "leads.csv or leads.parquet" in str(caught.value)
+    assert not target.exists()
+
+
+def test_two_files_for_one_table_are_refused(tmp_path: Path, target: Path) -> None:
+    folder = write_csv_folder(tiny_lake(), tmp_path / "lake")
+    tiny_lake()["reps"].to_parquet(folder / "reps.parquet")
+    with pytest.raises(LoadError, match="reps.csv and reps.parquet"):
+        load_folder(folder, target)
+
+
+def test_missing_table_in_folder(tmp_path: Path, target: Path) -> None:
+    lake = tiny_lake()
+    del lake["targets"]
+    with pytest.raises(LoadError) as caught:
+        load_folder(write_csv_folder(lake, tmp_path / "lake"), target)
+    assert [(v.table, v.rule) for v in caught.value.violations] == [("targets", "missing_table")]
+
+
+def test_failed_load_leaves_previous_warehouse_untouched(tmp_path: Path, target: Path) -> None:
+    build_warehouse(tiny_lake(), target, {"source": "first"})
+    before = sha256(target)
+    with pytest.raises(LoadError) as caught:
+        load_folder(write_csv_folder(broken_lake(), tmp_path / "lake"), target)
+    assert [(v.table, v.column, v.rule, v.examples) for v in caught.value.violations] == [
+        ("leads", "status", "enum", ("lead_id=L2",)),
+        ("opportunities", "account_id", "foreign_key", ("opportunity_id=O2",)),
+    ]
+    lines = str(caught.value).splitlines()
+    assert lines[1:] == [f"  {v}" for v in caught.value.violations]
+    assert sha256(target) == before
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+
+
+def test_unreadable_source_leaves_previous_warehouse_untouched(tmp_path: Path,
+                                                               target: Path) -> None:
+    build_warehouse(tiny_lake(), target, {"source": "first"})
+    before = sha256(target)
+    bad = tmp_path / "leads.parquet"
+    bad.write_bytes(b"not parquet")
+    with pytest.raises(LoadError, match="cannot read"):
+        build_warehouse({**tiny_lake(), "leads": bad}, target, {"source": "second"})
+    assert sha256(target) == before
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+
+
+def test_successful_load_replaces_warehouse(target: Path) -> None:
+    build_warehouse(tiny_lake(), target, {"source": "first"})
+    lake = tiny_lake()
+    lake["subscriptions"].loc[0, "mrr"] = 60000.0
+    build_warehouse(lake, target, {"source": "second", "fingerprint": "given"})
+    with DuckDBWarehouse(target) as wh:
+        assert wh.meta()["source"] == "second"
+        assert wh.fingerprint() == "given"
+        assert wh.query("SELECT max(mrr) AS m FROM subscriptions")["m"][0] == 60000.0
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+
+
+def test_fingerprint_follows_content() -> None:
+    lake = tiny_lake()
+    changed = tiny_lake()
+    changed["reps"].loc[0, "name"] = "佐藤 花"
+    assert fingerprint(lake) == fingerprint(tiny_lake())
+    assert fingerprint(lake) != fingerprint(changed)
+
+
+def test_validating_a_built_warehouse_needs_no_casts(target: Path) -> None:
+    build_warehouse(tiny_lake(), target, {"source": "test"})
+    queries: list[str] = []
+    with DuckDBWarehouse(target) as wh:
+        run = wh.query
+        wh.query = lambda sql, params=None: queries.append(sql) or run(sql, params)
+        assert validate(wh) == []
+    assert queries and not [sql for sql in queries if "TRY_CAST" in sql]

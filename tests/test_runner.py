@@ -1,0 +1,113 @@
+"""The runner: bad input stops everything before a kernel starts; a failing report is isolated."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT, TEST_END
+from revbook import runner
+from revbook.runner import PlanError
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch, use_warehouse):
+    """A copy of params/ and notebooks/ that a test may edit; outputs in the copy."""
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "params", root / "params")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    monkeypatch.setenv("REVBOOK_ROOT", str(root))
+    return root
+
+
+def write_schedule(root: Path, text: str) -> None:
+    (root / "params" / "monthly.yaml").write_text(text, encoding="utf-8")
+
+
+def test_malformed_period_runs_nothing(project):
+    result = subprocess.run([sys.executable, "-m", "revbook.cli", "run", "monthly", "--period", "2026-13"],
+                            capture_output=True, text=True, env=_env(project))
+    assert result.returncode == 2
+    assert "impossible month period '2026-13'" in result.stderr and "Traceback" not in result.stderr
+    assert not (project / "outputs").exists()
+
+
+def test_unknown_schedule(project):
+    with pytest.raises(PlanError, match="unknown schedule 'yearly'"):
+        runner.plan("yearly", TEST_END)
+
+
+def test_unknown_parameter_key_names_it_and_the_declared_ones(project):
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/revenue_overview\n    parameters: {trend_monhts: 6}\n")
+    with pytest.raises(PlanError, match=r"unknown parameter 'trend_monhts'; .* declares period, trend_months"):
+        runner.plan("monthly", TEST_END)
+    assert runner.run("monthly", TEST_END) == 2
+    assert not (project / "outputs").exists()
+
+
+def test_wrong_parameter_type(project):
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/revenue_overview\n    parameters: {trend_months: six}\n")
+    with pytest.raises(PlanError, match="parameter 'trend_months' must be int, got str 'six'"):
+        runner.plan("monthly", TEST_END)
+
+
+def test_missing_notebook_and_unknown_only(project):
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/nope\n")
+    with pytest.raises(PlanError, match="no notebook .*nope.ipynb"):
+        runner.plan("monthly", TEST_END)
+    with pytest.raises(PlanError, match="--only marketing matches no job"):
+        runner.plan("monthly", TEST_END, only=["marketing"])
+
+
+def _env(root: Path) -> dict:
+    import os
+    return {**os.environ, "REVBOOK_ROOT": str(root)}
+
+
+def _flaky_notebook(path: Path) -> None:
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('period: str = ""  # YYYY-MM\nfail: bool = False  # raise on purpose'),
+        nbformat.v4.new_code_cell('from revbook import report\n'
+                                  'if fail:\n    raise RuntimeError("planted failure")\n'
+                                  'report.headlines([report.Headline("x", "X", 1.0, "count")])'),
+    ])
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "revbook", "display_name": "Python (revbook)", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_failing_report_keeps_others_and_last_good_html(project):
+    _flaky_notebook(project / "notebooks" / "sales_ops" / "flaky.ipynb")
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/flaky\n")
+    assert runner.run("monthly", TEST_END) == 0
+    out = project / "outputs" / TEST_END
+    good = (out / "sales_ops" / "flaky.html").read_bytes()
+
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/flaky\n    parameters: {fail: true}\n"
+                            "  - notebook: sales_ops/revenue_overview\n")
+    assert runner.run("monthly", TEST_END) == 1
+    assert (out / "sales_ops" / "flaky.html").read_bytes() == good  # last good page untouched
+    assert (out / "sales_ops" / "revenue_overview.html").is_file()   # the other report rendered
+    manifest = json.loads((out / "manifest.json").read_text())
+    flaky = manifest["reports"]["sales_ops/flaky"]
+    assert flaky["status"] == "failed" and "RuntimeError: planted failure" in flaky["error"]
+    assert flaky["html"] == "sales_ops/flaky.html"  # the index still links the last good page
+    assert manifest["reports"]["sales_ops/revenue_overview"]["status"] == "ok"
+    index = (out / "index.html").read_text()
+    assert "planted failure" in index and "last good report" in index
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_cli_names_the_failing_notebook(project):
+    _flaky_notebook(project / "notebooks" / "sales_ops" / "flaky.ipynb")
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/flaky\n    parameters: {fail: true}\n")
+    result = subprocess.run([sys.executable, "-m", "revbook.cli", "run", "monthly", "--period", TEST_END],
+                            capture_output=True, text=True, env=_env(project))
+    assert result.returncode == 1
+    assert "failed sales_ops/flaky: cell 3 (from revbook import report): RuntimeError: planted failure" \
+        in result.stderr
+    assert "Kernel is running over TCP" not in result.stderr

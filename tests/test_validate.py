@@ -1,0 +1,206 @@
+"""Contract validation run in the warehouse: every rule, on typed frames and on raw CSV text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlglot
+from sqlglot import exp
+from tinylake import tiny_lake, write_csv_folder
+
+from revbook import contract
+from revbook.validate import Violation, validate
+from revbook.warehouse import DuckDBWarehouse, Warehouse, transpile
+
+Check = Callable[[dict[str, pd.DataFrame]], list[Violation]]
+
+
+def stage(frames: dict[str, pd.DataFrame], folder: Path, mode: str) -> DuckDBWarehouse:
+    """A warehouse holding `frames` as is: typed ("frame") or as all-VARCHAR CSV text ("csv")."""
+    wh = DuckDBWarehouse(folder / "staged.duckdb", read_only=False)
+    csv = write_csv_folder(frames, folder / "csv") if mode == "csv" else None
+    for name, frame in frames.items():
+        if csv is not None:
+            wh.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM '
+                           "read_csv($path, header = true, all_varchar = true)",
+                           {"path": str(csv / f"{name}.csv")})
+        else:
+            wh.con.register("frame", frame)
+            wh.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
+            wh.con.unregister("frame")
+    return wh
+
+
+@pytest.fixture(params=["frame", "csv"])
+def check(request: pytest.FixtureRequest, tmp_path: Path) -> Check:
+    """validate() on a lake staged typed ("frame") or as raw text ("csv")."""
+    def run(frames: dict[str, pd.DataFrame]) -> list[Violation]:
+        with stage(frames, tmp_path, request.param) as wh:
+            return validate(wh)
+    return run
+
+
+def summary(violations: list[Violation]) -> list[tuple]:
+    return [(v.table, v.column, v.rule, v.count, v.examples, v.severity) for v in violations]
+
+
+def test_tiny_lake_is_clean(check: Check) -> None:
+    assert check(tiny_lake()) == []
+
+
+def test_missing_table_skips_foreign_keys_into_it(check: Check) -> None:
+    lake = tiny_lake()
+    del lake["accounts"]
+    assert summary(check(lake)) == [("accounts", None, "missing_table", 0, (), "error")]
+
+
+def test_empty_table(check: Check) -> None:
+    lake = tiny_lake()
+    lake["targets"] = lake["targets"].iloc[0:0]
+    assert summary(check(lake)) == [("targets", None, "empty_table", 0, (), "error")]
+
+
+def test_missing_column(check: Check) -> None:
+    lake = tiny_lake()
+    lake["subscriptions"] = lake["subscriptions"].drop(columns="mrr")
+    assert summary(check(lake)) == [("subscriptions", "mrr", "missing_column", 0, (), "error")]
+
+
+def test_extra_column_is_only_a_warning(check: Check) -> None:
+    lake = tiny_lake()
+    lake["leads"]["memo"] = "メモ"
+    (found,) = check(lake)
+    assert (found.table, found.column, found.rule, found.severity) == (
+        "leads", "memo", "extra_column", "warning")
+    assert "warning" in str(found)
+
+
+def test_bad_date(check: Check) -> None:
+    lake = tiny_lake()
+    lake["subscriptions"].loc[1, "start_date"] = "2026-13-45"
+    assert summary(check(lake)) == [
+        ("subscriptions", "start_date", "type", 1, ("subscription_id=S2",), "error")]
+
+
+def test_null_key_names_the_row_not_a_duplicate(check: Check) -> None:
+    lake = tiny_lake()
+    lake["leads"].loc[1, "lead_id"] = None  # L2: nothing else refers to it but touchpoints
+    lake["touchpoints"] = lake["touchpoints"].iloc[:1]
+    assert summary(check(lake)) == [("leads", "lead_id", "not_null", 1, ("row 2",), "error")]
+
+
+def test_duplicate_key(check: Check) -> None:
+    lake = tiny_lake()
+    lake["leads"] = pd.concat([lake["leads"], lake["leads"].iloc[[1]].assign(lead_id="L1")],
+                              ignore_index=True)
+    assert summary(check(lake)) == [("leads", "lead_id", "unique_key", 2, ("lead_id=L1",), "error")]
+
+
+def test_null_key_parts_compare_equal(check: Check) -> None:
+    lake = tiny_lake()
+    spend = lake["ad_spend_daily"]
+    lake["ad_spend_daily"] = pd.concat([spend, spend.iloc[[1]]], ignore_index=True)
+    assert summary(check(lake)) == [(
+        "ad_spend_daily", "date, campaign_id, creative_id", "unique_key", 2,
+        ("(date=2026-01-01, campaign_id=C2, creative_id=NULL)",), "error")]
+
+
+def test_enum(check: Check) -> None:
+    lake = tiny_lake()
+    lake["leads"].loc[1, "status"] = "won-deal"
+    (found,) = check(lake)
+    assert summary([found]) == [("leads", "status", "enum", 1, ("lead_id=L2",), "error")]
+    assert str(found) == ("leads.status [enum] 1 row with status outside (new, working, "
+                          "nurturing, recycled, qualified, disqualified); e.g. lead_id=L2")
+
+
+def test_negative_mrr(check: Check) -> None:
+    lake = tiny_lake()
+    lake["subscriptions"].loc[0, "mrr"] = -1.0
+    assert summary(check(lake)) == [
+        ("subscriptions", "mrr", "non_negative", 1, ("subscription_id=S1",), "error")]
+
+
+def test_dangling_foreign_key(check: Check) -> None:
+    lake = tiny_lake()
+    lake["opportunities"].loc[1, "account_id"] = "A404"
+    assert summary(check(lake)) == [
+        ("opportunities", "account_id", "foreign_key", 1, ("opportunity_id=O2",), "error")]
+
+
+def test_keyless_table_examples_are_row_numbers(check: Check) -> None:
+    lake = tiny_lake()
+    lake["touchpoints"].loc[1, "type"] = "fax"
+    assert summary(check(lake)) == [("touchpoints", "type", "enum", 1, ("row 2",), "error")]
+
+
+def test_examples_are_capped_and_ordered_by_key(check: Check) -> None:
+    lake = tiny_lake()
+    many = pd.concat([lake["targets"]] * 4, ignore_index=True)
+    many["metric"] = [f"m{i}" for i in range(len(many))]
+    many["department"] = "sales"
+    lake["targets"] = many
+    (found,) = check(lake)
+    assert (found.rule, found.count, len(found.examples)) == ("enum", 8, 5)
+    assert found.examples[0] == "(month=2026-01-01, department=sales, metric=m0)"
+    assert list(found.examples) == sorted(found.examples)
+
+
+def test_sql_binds_values_and_transpiles_to_bigquery(tmp_path: Path) -> None:
+    lake = tiny_lake()
+    lake["leads"].loc[1, "status"] = "won-deal"
+    lake["opportunities"].loc[1, "account_id"] = "A404"
+    queries: list[tuple[str, dict]] = []
+    with stage(lake, tmp_path, "csv") as wh:
+        run = wh.query
+        wh.query = lambda sql, params=None: queries.append((sql, params or {})) or run(sql, params)
+        assert {v.rule for v in validate(wh)} == {"enum", "foreign_key"}
+
+    assert len(queries) <= 7 * len(contract.TABLES)  # count + at most one query per rule
+    params = {k: v for _, p in queries for k, v in p.items()}
+    assert params["allowed_status"] == list(contract.LEAD_STATUSES)
+    for sql, _ in queries:
+        assert "won-deal" not in sql and "A404" not in sql
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        assert not [lit for lit in tree.find_all(exp.Literal) if lit.is_string], sql
+        assert transpile(sql, "bigquery")
+    enum_sql = next(sql for sql, p in queries if "allowed_status" in p)
+    assert "@allowed_status" in transpile(enum_sql, "bigquery")
+
+
+
+class BigQueryShaped(Warehouse):
+    """A typed lake as BigQuery would describe it; every query must parse as BigQuery SQL."""
+
+    dialect = "bigquery"
+    TYPES = {"string": "STRING", "int": "INT64", "float": "FLOAT64", "bool": "BOOL",
+             "date": "DATE", "timestamp": "DATETIME"}
+
+    def __init__(self) -> None:
+        self.queries: list[tuple[str, dict]] = []
+
+    def table_columns(self, table: str) -> dict[str, str]:
+        return {c.name: self.TYPES[c.type] for c in contract.table(table).columns}
+
+    def fingerprint(self) -> str:
+        return "fake"
+
+    def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
+        self.queries.append((sql, params or {}))
+        sqlglot.parse_one(sql, read="bigquery")
+        if sql.startswith("SELECT COUNT(*)"):
+            return pd.DataFrame({"_count": [3]})
+        return pd.DataFrame({"_check": [], "_count": []})
+
+
+def test_same_validation_renders_for_bigquery() -> None:
+    wh = BigQueryShaped()
+    assert validate(wh) == []
+    sql = "\n".join(q for q, _ in wh.queries)
+    assert "@allowed_status" in sql and "$" not in sql and "rowid" not in sql
+    assert "SAFE_CAST" not in sql  # typed columns matching the contract are not re-checked
+    assert {k for _, p in wh.queries for k in p} == {
+        f"allowed_{c.name}" for t in contract.TABLES for c in t.columns if c.enum}
