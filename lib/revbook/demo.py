@@ -210,7 +210,8 @@ def _td(days: np.ndarray | float) -> np.ndarray:
 
 def _at(days: np.ndarray, local_hours: np.ndarray | float) -> np.ndarray:
     """UTC timestamps of the given local (JST) clock hours on the given local dates."""
-    return np.asarray(days, "datetime64[D]").astype("datetime64[ns]") + _td((np.asarray(local_hours) - UTC_OFFSET_HOURS) / 24)
+    midnight = np.asarray(days, "datetime64[D]").astype("datetime64[ns]")
+    return midnight + _td((np.asarray(local_hours) - UTC_OFFSET_HOURS) / 24)
 
 
 def _days_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -686,7 +687,8 @@ class _Demo:
         meetings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for t in range(T + 1):
             lo, hi = cal.ms[t], cal.ms[t + 1]
-            window = slice(np.searchsorted(created, lo - 90 * DAY), np.searchsorted(created, min(hi, cal.end) - 3 * DAY))
+            window = slice(np.searchsorted(created, lo - 90 * DAY),
+                           np.searchsorted(created, min(hi, cal.end) - 3 * DAY))
             pool = np.arange(window.start, window.stop)[~used[window]]
             age = np.maximum(_days_between(created[pool], np.full(len(pool), lo)), 0)
             pick = _weighted_pick(rng, pool, planned[t], self.lead_weight[pool] * np.exp(-age / 25))
@@ -752,7 +754,8 @@ class _Demo:
         close = cal.business_times(rng, created + _td(0.88 * span), close)
 
         last_stage = np.where(won, 2, rng.choice(3, n, p=LOST_AT_STAGE_MIX))
-        final = np.where(won, "closed_won", np.where(rng.random(n) < KEEP_INTEREST_SHARE, "keep_interest", "closed_lost"))
+        parked = rng.random(n) < KEEP_INTEREST_SHARE
+        final = np.where(won, "closed_won", np.where(parked, "keep_interest", "closed_lost"))
         reached = np.stack([np.ones(n, bool), last_stage >= 1, last_stage >= 2, np.ones(n, bool)])
         times = np.stack([created, proposal, negotiation, close])
         reached &= times < cal.end
@@ -787,7 +790,8 @@ class _Demo:
         # touch when they stall, and a touch in the last 20 days for every other open deal
         stage_type = np.stack([np.full(n, "meeting"), np.where(rng.random(n) < 0.3, "demo", "meeting"),
                                np.where(rng.random(n) < 0.5, "meeting", "call"),
-                               np.select([final == "closed_won", final == "closed_lost"], ["meeting", "call"], "email")])
+                               np.select([final == "closed_won", final == "closed_lost"], ["meeting", "call"],
+                                         "email")])
         sk, si = k[k > 0], i[k > 0]
         last = np.minimum(np.where(closed, close, cal.end - SECOND), stall)
         n_touch = rng.poisson(np.maximum(_days_between(created, last), 0) / 14)
@@ -923,7 +927,8 @@ class _Demo:
             # of the book even though heavy API users (often already upgraded) are picked more
             m = subs.current_mrr[expand]
             grow = planted.EXPANSION_SIZE * rng.gamma(2.0, 0.5, len(expand)) * _ratio(book_mean, m)
-            subs.change(expand, np.maximum(np.round(m * (1 + grow), -3), m + 1000), cal.month_days(rng, t, len(expand), 0))
+            subs.change(expand, np.maximum(np.round(m * (1 + grow), -3), m + 1000),
+                        cal.month_days(rng, t, len(expand), 0))
             m = subs.current_mrr[contract_]
             shrink = np.minimum(planted.CONTRACTION_SIZE * rng.uniform(0.4, 1.6, len(contract_)) * _ratio(book_mean, m),
                                 0.7)
@@ -987,7 +992,8 @@ class _Demo:
 
         business = cal.business[cal.day_index(days)]
         users = self.acc_users[accounts][:, None].astype(np.int64)
-        p_user = np.where(business, ACTIVE_USER_RATE, OFF_DAY_USER_RATE)[None, :] * self.acc_engagement[accounts][:, None]
+        p_user = (np.where(business, ACTIVE_USER_RATE, OFF_DAY_USER_RATE)[None, :]
+                  * self.acc_engagement[accounts][:, None])
         active_users = rng.binomial(users, p_user) * on
         logins = active_users + rng.binomial(active_users, EXTRA_LOGIN_RATE)
         errors = rng.poisson(logins * self.acc_error_rate[accounts][:, None])
@@ -1102,7 +1108,8 @@ class _Demo:
         hz = np.concatenate([np.repeat(horizon, calls), np.repeat(horizon, emails)])
         when = np.concatenate([cal.business_times(rng, created[i[:len(hz)]], hz),
                                np.maximum(qualified[sql] - _td((5 + 35 * rng.random(sql.sum())) / 1440), created[sql])])
-        kind = np.concatenate([np.full(calls.sum(), "call"), np.full(emails.sum(), "email"), np.full(sql.sum(), "call")])
+        kind = np.concatenate([np.full(calls.sum(), "call"), np.full(emails.sum(), "email"),
+                               np.full(sql.sum(), "call")])
         connected = np.where(kind == "call", rng.random(len(i)) < np.where(self.lead_outbound[i],
                              CONNECT_RATE["outbound"], CONNECT_RATE["inbound"]), False)
         connected[len(hz):] = True
@@ -1121,7 +1128,8 @@ class _Demo:
             "occurred_at": cal.business_times(rng, created[j] + 7 * DAY, np.full(len(j), cal.end - SECOND)),
             "rep_id": self.mk_reps[rng.integers(len(self.mk_reps), size=len(j))], "lead_id": self.lead_id[j],
             "opportunity_id": np.full(len(j), None, dtype=object), "account_id": np.full(len(j), None, dtype=object),
-            "type": np.full(len(j), "seminar_invite", dtype=object), "direction": np.full(len(j), "outbound", dtype=object),
+            "type": np.full(len(j), "seminar_invite", dtype=object),
+            "direction": np.full(len(j), "outbound", dtype=object),
             "connected": np.full(len(j), None, dtype=object),
         })
 
@@ -1192,7 +1200,8 @@ class _Demo:
                           until)
         demo_p = np.where(sql[i], 0.2, 0.05)
         u = rng.random(len(i))
-        kind = np.select([u < demo_p, u < demo_p + 0.2, u < demo_p + 0.3], ["demo_link_click", "email_open", "email_click"],
+        kind = np.select([u < demo_p, u < demo_p + 0.2, u < demo_p + 0.3],
+                         ["demo_link_click", "email_open", "email_click"],
                          "page_view").astype(object)
         url = np.select([kind == "demo_link_click", kind == "email_open"], [f"{SITE}/demo", None],
                         SITE + _choice(rng, PAGES, len(i)).astype(str)).astype(object)
@@ -1249,7 +1258,8 @@ class _Demo:
             ("sales_ops", m, m) for m in ("new_leads", "meetings", "opportunities", "won_deals", "average_deal_size",
                                           "new_mrr", "ending_mrr", "customer_churn_rate", "net_revenue_churn_rate",
                                           "grr", "nrr")
-        ] + [("marketing", "leads", "new_leads"), ("marketing", "target_leads", "target_leads"), ("marketing", "cpl", "cpl"),
+        ] + [("marketing", "leads", "new_leads"), ("marketing", "target_leads", "target_leads"),
+             ("marketing", "cpl", "cpl"),
              ("inside_sales", "sqls", "sqls"), ("field_sales", "won_deals", "won_deals"),
              ("field_sales", "new_mrr", "new_mrr"), ("customer_success", "customer_churn_rate", "customer_churn_rate"),
              ("customer_success", "nrr", "nrr")]
