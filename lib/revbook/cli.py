@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from revbook import paths
 
@@ -28,7 +29,7 @@ def _demo(args: argparse.Namespace) -> int:
     meta = {"source": "demo", "scale": str(args.scale), "seed": str(args.seed), "end_month": end}
     warnings = load.build_warehouse(frames, target, meta)
     for w in warnings:
-        console.print(f"[yellow]warning[/] {w}")
+        console.print(f"[yellow]warning[/] {escape(str(w))}")
     rows = ", ".join(f"{name} {len(df):,}" for name, df in frames.items())
     console.print(f"wrote {target} in {time.perf_counter() - started:.1f}s ({rows})")
     return 0
@@ -40,7 +41,7 @@ def _load(args: argparse.Namespace) -> int:
     target = Path(args.out) if args.out else paths.warehouse_path()
     warnings = load.load_folder(Path(args.folder), target)
     for w in warnings:
-        console.print(f"[yellow]warning[/] {w}")
+        console.print(f"[yellow]warning[/] {escape(str(w))}")
     console.print(f"loaded {args.folder} into {target}")
     return 0
 
@@ -53,7 +54,7 @@ def _check(args: argparse.Namespace) -> int:
         violations = validate(wh)
     errors = [v for v in violations if v.severity == "error"]
     for v in violations:
-        console.print(f"[{'red' if v.severity == 'error' else 'yellow'}]{v.severity}[/] {v}")
+        console.print(f"[{'red' if v.severity == 'error' else 'yellow'}]{v.severity}[/] {escape(str(v))}")
     console.print(f"{wh.path}: {len(errors)} error(s), {len(violations) - len(errors)} warning(s)")
     return 1 if errors else 0
 
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = args.func(args)
     except (LoadError, PeriodError, SettingsError, WarehouseError) as exc:
-        console.print(f"[bold red]revbook {args.command}:[/] {exc}")
+        console.print(f"[bold red]revbook {args.command}:[/] {escape(str(exc))}")
         code = 2
     sys.exit(code)
 if __name__ == "__main__":

@@ -250,6 +250,7 @@ def _choice(rng: np.random.Generator, options: tuple | np.ndarray, n: int,
 
 
 def _ids(prefix: str, n: int, width: int) -> np.ndarray:
+    """prefix0001, prefix0002, ... as an object array."""
     return np.array([f"{prefix}{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
 
 
@@ -266,6 +267,7 @@ def _ratio(mean: float, values: np.ndarray) -> float:
 
 
 def _plan(mrr: np.ndarray) -> np.ndarray:
+    """Plan name of each MRR."""
     return np.asarray(PLANS, dtype=object)[np.searchsorted(PLAN_MRR_FLOORS, mrr, side="right")]
 
 
@@ -433,6 +435,7 @@ class _Demo:
         self.activities: list[dict[str, np.ndarray]] = []
 
     def build(self) -> dict[str, pd.DataFrame]:
+        """Run every step in dependency order; one DataFrame per contract table."""
         self._reps()
         self._marketing()
         self._funnel()
@@ -452,6 +455,8 @@ class _Demo:
     # --- reps ----------------------------------------------------------------------------------
 
     def _reps(self) -> None:
+        """Team rosters (stable ids MK01, IS01, FS01, CS01, ...), names, FS segments, and the IS
+        rep who left."""
         ids: list[str] = []
         teams: list[str] = []
         for team in contract.TEAMS:
@@ -491,6 +496,7 @@ class _Demo:
     # --- campaigns, ad spend, leads -----------------------------------------------------------
 
     def _marketing(self) -> None:
+        """Every campaign with its leads (and daily spend for ads)."""
         cal = self.cal
         self.campaigns: list[dict] = []
         self.spend: list[dict[str, np.ndarray]] = []
@@ -536,6 +542,7 @@ class _Demo:
         return _at(days, np.where(self.rng.random(n) < 0.8, 8 + 12 * self.rng.random(n), 24 * self.rng.random(n)))
 
     def _ad_campaign(self, ad: _Ad) -> None:
+        """Daily impressions, clicks and cost per creative, and the leads the clicks bring."""
         cal, rng = self.cal, self.rng
         start = cal.ms[cal.T - ad.starts_months_before_end] if ad.starts_months_before_end else cal.ms[0] - 365 * DAY
         end = cal.ms[cal.T - ad.ended_months_before_end] if ad.ended_months_before_end else cal.end
@@ -715,6 +722,8 @@ class _Demo:
     # --- opportunities ------------------------------------------------------------------------
 
     def _opportunities(self) -> None:
+        """Deals from meetings: outcome (win probability by direction, industry and attendees),
+        size, cycle, stage history, the planted idle deals, and FS activity on each deal."""
         cal, rng = self.cal, self.rng
         is_opp = rng.random(len(self.meet_lead)) < OPPORTUNITY_RATE
         self.meet_opp = np.full(len(self.meet_lead), -1)
@@ -1036,6 +1045,8 @@ class _Demo:
     # --- support tickets ------------------------------------------------------------------------
 
     def _tickets(self) -> None:
+        """Support tickets of paying accounts (more, and more bugs, for high-error accounts) and two
+        outages."""
         cal, rng = self.cal, self.rng
         accounts, days, active = self.usage_accounts, self.usage_days, self.usage_active
         high = self.acc_high_error[accounts]
@@ -1070,6 +1081,8 @@ class _Demo:
     # --- leads: status, ownership and inside-sales work ------------------------------------------
 
     def _lead_activities(self) -> None:
+        """Lead status and owner as of the end, IS calls and emails, marketing invitations, FS lead
+        meetings, and the leads table."""
         cal, rng = self.cal, self.rng
         n = self.n_leads
         created, qualified = self.lead_created, self.lead_qualified
@@ -1180,6 +1193,7 @@ class _Demo:
         })
 
     def _activities_table(self) -> dict[str, np.ndarray]:
+        """All activities in time order with ids."""
         acts = {k: np.concatenate([a[k] for a in self.activities]) for k in self.activities[0]}
         order = np.argsort(acts["occurred_at"], kind="stable")
         return {"activity_id": _ids("AT", len(order), 7), **{k: v[order] for k, v in acts.items()}}

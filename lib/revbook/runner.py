@@ -25,6 +25,7 @@ from typing import Any
 import nbformat
 import papermill
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from revbook import index, paths, periods, render, settings
@@ -250,7 +251,7 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     try:
         period, jobs = plan(schedule_name, period_text, only, rep)
     except PlanError as exc:
-        console.print(f"[bold red]revbook run {schedule_name}: nothing was run[/]\n{exc}")
+        console.print(f"[bold red]revbook run {schedule_name}: nothing was run[/]\n{escape(str(exc))}")
         return 2
     out = paths.outputs_dir() / period.label
     out.mkdir(parents=True, exist_ok=True)
@@ -282,7 +283,7 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
                 mark = "[green]ok[/]" if r.status == "ok" else "[bold red]FAILED[/]"
                 line = f"  {mark} {r.key} ({r.duration_s:.1f}s)"
                 if r.error:
-                    line += f"\n     {r.error}"
+                    line += f"\n     {escape(r.error)}"
                 progress.console.print(line, markup=True, highlight=False)
                 progress.advance(task)
     except KeyboardInterrupt:
@@ -302,6 +303,6 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     console.print(f"{len(results) - len(failed)} ok, {len(failed)} failed in {run_info['wall_s']:.1f}s "
                   f"→ {out / 'index.html'}")
     for r in failed:
-        kept = " (previous good report kept)" if r.html is None and (out / r.key).with_suffix(".html").exists() else ""
-        console.print(f"[bold red]failed[/] {r.key}: {r.error}{kept}")
+        kept = " (the last good report is kept)" if (out / f"{r.key}.html").exists() else ""
+        console.print(f"[bold red]failed[/] {r.key}: {escape(r.error or '')}{kept}")
     return 1 if failed else 0
