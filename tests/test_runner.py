@@ -68,16 +68,19 @@ def _env(root: Path) -> dict:
     return {**os.environ, "REVBOOK_ROOT": str(root)}
 
 
-def _flaky_notebook(path: Path) -> None:
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell('period: str = ""  # YYYY-MM\nfail: bool = False  # raise on purpose'),
-        nbformat.v4.new_code_cell('from revbook import report\n'
-                                  'if fail:\n    raise RuntimeError("planted failure")\n'
-                                  'report.headlines([report.Headline("x", "X", 1.0, "count")])'),
-    ])
+def _notebook(path: Path, parameters: str, *code: str) -> None:
+    """A notebook with a tagged parameters cell, then `code` cells, on the revbook kernel."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (parameters, *code)])
     nb.cells[0].metadata["tags"] = ["parameters"]
     nb.metadata["kernelspec"] = {"name": "revbook", "display_name": "Python (revbook)", "language": "python"}
     nbformat.write(nb, path)
+
+
+def _flaky_notebook(path: Path) -> None:
+    _notebook(path, 'period: str = ""  # YYYY-MM\nfail: bool = False  # raise on purpose',
+              'from revbook import report\n'
+              'if fail:\n    raise RuntimeError("planted failure")\n'
+              'report.headlines([report.Headline("x", "X", 1.0, "count")])')
 
 
 def test_failing_report_keeps_others_and_last_good_html(project):
@@ -111,3 +114,18 @@ def test_cli_names_the_failing_notebook(project):
     assert "failed sales_ops/flaky: cell 3 (from revbook import report): RuntimeError: planted failure" \
         in result.stderr
     assert "Kernel is running over TCP" not in result.stderr
+
+
+def test_per_rep_fan_out_covers_active_reps_only(project, demo_frames):
+    _notebook(project / "notebooks" / "sales_ops" / "mine.ipynb",
+              'period: str = ""  # YYYY-MM\nrep_id: str = ""  # the rep this page is for')
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/revenue_overview\n"
+                            "  - notebook: sales_ops/mine\n    per_rep: field_sales\n")
+    reps = demo_frames["reps"]
+    active = sorted(reps.loc[(reps["team"] == "field_sales") & reps["active"], "rep_id"])
+    _, jobs = runner.plan("monthly", TEST_END)
+    assert [j.key for j in jobs] == ["sales_ops/revenue_overview"] + [f"sales_ops/mine--{r}" for r in active]
+    _, jobs = runner.plan("monthly", TEST_END, rep=active[0])
+    assert [j.rep_id for j in jobs] == [active[0]]  # --rep: that rep's personal reports only
+    with pytest.raises(PlanError, match="unknown rep 'FS999': not an active field_sales rep"):
+        runner.plan("monthly", TEST_END, rep="FS999")

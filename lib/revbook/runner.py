@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
+import pandas as pd
 import papermill
 from rich.console import Console
 from rich.markup import escape
@@ -30,9 +30,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from revbook import index, paths, periods, render, settings
 from revbook.periods import SCHEDULE_KINDS, Period
-from revbook.warehouse import Warehouse, connect
+from revbook.warehouse import connect
 
-MANIFEST = "manifest.json"
 # papermill reports a parameter's annotation by name; values must fit these Python types.
 _TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
@@ -102,13 +101,8 @@ def _check_value(job: str, name: str, value: Any, declared: dict[str, Any]) -> l
     return []
 
 
-def _active_reps(wh: Warehouse, team: str) -> list[str]:
-    reps = wh.mart("reps")
-    return sorted(reps.loc[(reps["team"] == team) & reps["active"], "rep_id"])
-
-
 def plan(schedule_name: str, period_text: str | None = None, only: list[str] | None = None,
-         rep: str | None = None, wh: Warehouse | None = None) -> tuple[Period, list[Job]]:
+         rep: str | None = None) -> tuple[Period, list[Job]]:
     """The period and the jobs a run would execute; PlanError lists every problem found."""
     try:
         sched = settings.schedule(schedule_name)
@@ -123,32 +117,38 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
         raise PlanError(f"--only {','.join(only)} matches no job of the {schedule_name} schedule; "
                         f"it has: {', '.join(known) or 'no jobs'}")
     jobs: list[Job] = []
-    reps_cache: dict[str, list[str]] = {}
+    reps: pd.DataFrame | None = None
     for spec in selected:
+        if rep is not None and not spec.per_rep:
+            continue  # --rep renders personal reports only
         where = f"{schedule_name}.yaml job {spec.notebook}"
         source = paths.notebooks_dir() / f"{spec.notebook}.ipynb"
         if not source.is_file():
             problems.append(f"{where}: no notebook {source}")
             continue
         declared = papermill.inspect_notebook(str(source))
-        wanted = {"period", *spec.parameters, *(["rep_id"] if spec.per_rep or rep else [])}
+        wanted = {"period", *spec.parameters, *(["rep_id"] if spec.per_rep else [])}
         for name in sorted(wanted - declared.keys()):
             problems.append(f"{where}: unknown parameter {name!r}; the notebook's parameters cell "
                             f"declares {', '.join(sorted(declared)) or 'nothing'}")
         for name, value in spec.parameters.items():
             if name in declared:
                 problems.extend(_check_value(where, name, value, declared[name]))
+        if (spec.per_rep or "rep_id" in spec.parameters) and reps is None:
+            with connect() as wh:
+                reps = wh.mart("reps")
         if spec.per_rep:
-            wh = wh or connect()
-            team_reps = reps_cache.setdefault(spec.per_rep, _active_reps(wh, spec.per_rep))
-            if rep is not None:
-                if rep not in team_reps:
-                    problems.append(f"{where}: unknown rep {rep!r}: not an active {spec.per_rep} rep "
-                                    f"(active: {', '.join(team_reps) or 'none'})")
-                team_reps = [rep]
-            jobs.extend(Job(spec.notebook, dict(spec.parameters), r) for r in team_reps)
+            team = sorted(reps.loc[(reps["team"] == spec.per_rep) & reps["active"], "rep_id"])
+            chosen = team if rep is None else [rep]
+            problems.extend(f"{where}: unknown rep {r!r}: not an active {spec.per_rep} rep "
+                            f"(active: {', '.join(team) or 'none'})" for r in chosen if r not in team)
+            jobs.extend(Job(spec.notebook, dict(spec.parameters), r) for r in chosen)
         else:
+            if "rep_id" in spec.parameters and spec.parameters["rep_id"] not in set(reps["rep_id"]):
+                problems.append(f"{where}: unknown rep {spec.parameters['rep_id']!r} (not in the reps table)")
             jobs.append(Job(spec.notebook, dict(spec.parameters)))
+    if rep is not None and not jobs and not problems:
+        problems.append(f"--rep {rep}: the {schedule_name} schedule has no personal (per_rep) reports")
     if problems:
         raise PlanError("\n".join(problems))
     return period, jobs
@@ -227,7 +227,7 @@ def code_version() -> str:
 
 def _write_manifest(out: Path, schedule: str, period: Period, results: list[Result],
                     run_info: dict[str, Any]) -> dict[str, Any]:
-    path = out / MANIFEST
+    path = out / index.MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"reports": {}}
     manifest.update(schedule=schedule, period=period.label, last_run=run_info)
     for r in results:
@@ -253,12 +253,12 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     except PlanError as exc:
         console.print(f"[bold red]revbook run {schedule_name}: nothing was run[/]\n{escape(str(exc))}")
         return 2
-    out = paths.outputs_dir() / period.label
-    out.mkdir(parents=True, exist_ok=True)
     wh = connect()
     banner = {"period": period.label, "fingerprint": wh.fingerprint(), "code_version": code_version(),
               "generated_at": _now()}
-    wh.close()  # type: ignore[attr-defined]
+    wh.close()
+    out = paths.outputs_dir() / period.label
+    out.mkdir(parents=True, exist_ok=True)
     if not jobs:
         console.print(f"{schedule_name} {period.label}: no jobs scheduled in params/{schedule_name}.yaml")
         index.build(paths.outputs_dir())
@@ -288,7 +288,6 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
                 progress.advance(task)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: finished reports are kept; nothing half-written[/]")
-        pool.shutdown(wait=False, cancel_futures=True)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

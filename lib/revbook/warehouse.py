@@ -70,6 +70,15 @@ class Warehouse(ABC):
     def fingerprint(self) -> str:
         """A short id of the data the warehouse holds (changes when the data changes)."""
 
+    def close(self) -> None:
+        """Release the connection (engines that hold one override this)."""
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def mart(self, name: str, **params: Any) -> pd.DataFrame:
         """Run mart `name` with its parameters bound; every `$param` it uses must be given."""
         sql = mart_sql(name)
@@ -129,12 +138,6 @@ class DuckDBWarehouse(Warehouse):
 
     def close(self) -> None:
         self.con.close()
-
-    def __enter__(self) -> DuckDBWarehouse:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def connect(path: Path | str | None = None) -> Warehouse:
