@@ -51,7 +51,7 @@ weekly: $(STAMP) $(WAREHOUSE) ## Render last ISO week's reports (PERIOD=YYYY-Www
 daily: $(STAMP) $(WAREHOUSE) ## Render yesterday's reports (PERIOD=YYYY-MM-DD)
 	$(BIN)/revbook run daily $(RUN_ARGS)
 
-test: $(STAMP) ## Run the whole test suite (builds its own small demo warehouse)
+test: $(STAMP) $(WAREHOUSE) ## Run the whole test suite (on small demo companies it builds itself)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lab: $(STAMP) $(WAREHOUSE) ## Open JupyterLab on notebooks/ with the revbook kernel

@@ -53,6 +53,8 @@ def test_html_shows_the_headlines_lib_computes(monthly_run, lib_overview):
     for h in lib_overview.headlines():
         assert f'<th>{h.label}</th><td class="rb-value">{report.fmt(h.value, h.unit)}</td>' in page, h.key
         assert report.fmt(h.target, h.unit) in page
+    summary = lib_overview.summary().replace("**", "")
+    assert summary.split(" (")[0] in re.sub(r"</?strong>", "", page)  # the opening sentence
     saved = json.loads((out / "sales_ops" / "revenue_overview.metrics.json").read_text())
     assert saved == {h.key: h.clean() for h in lib_overview.headlines()}
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from revbook.metrics import Funnel, revenue_kpis
 from revbook.periods import Period
-from revbook.report import Headline, fmt
+from revbook.report import Headline, fmt, fmt_change
 from revbook.warehouse import Warehouse
 
 #: Headline metrics: key (also the targets table's metric name), label, unit, good when up.
@@ -70,6 +70,19 @@ class RevenueOverview:
         now, before = self.values(0), self.values(-1)
         return [Headline(key, label, now[key], unit, before[key], self.target(key), up)  # type: ignore[arg-type]
                 for key, label, unit, up in HEADLINES]
+
+    def summary(self) -> str:
+        """One sentence with the month's key movements, for the top of the page."""
+        now, before = self.values(0), self.values(-1)
+        plan = self.target("ending_mrr")
+        vs_plan = f", {fmt_change(now['ending_mrr'], plan, 'money')} vs plan" if plan is not None else ""
+        return (
+            f"Ending MRR was **{fmt(now['ending_mrr'], 'money')}** "
+            f"({fmt_change(now['ending_mrr'], before['ending_mrr'], 'money')} vs the previous month{vs_plan}); "
+            f"customer churn {fmt(now['customer_churn_rate'], 'pct')}, net revenue churn "
+            f"{fmt(now['net_revenue_churn_rate'], 'pct')} (NRR {fmt(now['nrr'], 'pct')}); "
+            f"{fmt(now['won_deals'], 'count')} deals won from {fmt(now['new_leads'], 'count')} new leads."
+        )
 
     def funnel_table(self) -> pd.DataFrame:
         """The funnel's steps (formatted) for this month, the previous month and the target plan."""
