@@ -30,3 +30,12 @@ def test_notebook_is_clean_and_parameterised(path: Path):
     for name, info in declared.items():
         assert info["inferred_type_name"] != "None", f"{name} has no type annotation"
         assert info["help"], f"{name} has no comment saying what it is"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))
+def test_notebook_runs_as_is_on_its_defaults(path: Path, use_warehouse, tmp_path):
+    """What an analyst gets in `make lab`: run all cells without touching a parameter."""
+    nb = papermill.execute_notebook(str(path), str(tmp_path / path.name), cwd=str(path.parent),
+                                    progress_bar=False)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
