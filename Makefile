@@ -19,7 +19,7 @@ PERIOD ?=
 JOBS ?=
 RUN_ARGS := $(if $(PERIOD),--period $(PERIOD)) $(if $(JOBS),--jobs $(JOBS))
 
-.PHONY: help setup demo check monthly weekly daily test lab clean
+.PHONY: help setup demo check monthly weekly daily test typecheck lab clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ daily: $(STAMP) $(WAREHOUSE) ## Render yesterday's reports (PERIOD=YYYY-MM-DD)
 
 test: $(STAMP) $(WAREHOUSE) ## Run the whole test suite (on small demo companies it builds itself)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+typecheck: $(STAMP) ## Type-check and lint the package (mypy, ruff)
+	$(BIN)/mypy lib/revbook --ignore-missing-imports
+	$(BIN)/ruff check lib tests
 
 lab: $(STAMP) $(WAREHOUSE) ## Open JupyterLab on notebooks/ with the revbook kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks

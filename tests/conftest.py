@@ -11,7 +11,6 @@ import pytest
 
 from revbook import periods
 
-
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SCALE = 0.05
 # The demo ends at the last complete month, so notebooks run as-is on their default period.

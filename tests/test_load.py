@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tinylake import tiny_lake, write_csv_folder
 
 from revbook import contract
 from revbook.load import LoadError, build_warehouse, fingerprint, load_folder
 from revbook.validate import validate
 from revbook.warehouse import META_TABLE, DuckDBWarehouse
+from tinylake import tiny_lake, write_csv_folder
 
 
 def sha256(path: Path) -> str:

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import sqlglot
 from sqlglot import exp
-from tinylake import tiny_lake, write_csv_folder
 
 from revbook import contract
 from revbook.validate import Violation, validate
 from revbook.warehouse import DuckDBWarehouse, Warehouse, transpile
+from tinylake import tiny_lake, write_csv_folder
 
 Check = Callable[[dict[str, pd.DataFrame]], list[Violation]]
 

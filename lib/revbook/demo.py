@@ -75,7 +75,9 @@ COMPANY_PATTERNS = {
     "サービス業": ("{}商事株式会社", "株式会社{}コンサルティング", "{}物流株式会社", "株式会社{}企画",
                 "有限会社{}サービス"),
 }
-COUNTERPART_DEPARTMENTS = ("情報システム部", "経営企画部", "営業部", "営業企画部", "マーケティング部", "総務部", "DX推進室")
+COUNTERPART_DEPARTMENTS = (
+    "情報システム部", "経営企画部", "営業部", "営業企画部", "マーケティング部", "総務部", "DX推進室",
+)
 COUNTERPART_TITLES = ("代表取締役", "取締役", "部長", "課長", "係長", "主任", "担当")
 RECYCLE_REASONS = ("予算確保できず", "時期尚早", "競合製品を導入済み", "担当者不在", "検討中止")
 LOSS_REASONS = ("価格", "競合", "機能不足", "時期尚早", "予算凍結", "社内稟議否決")
@@ -235,7 +237,7 @@ def _systematic(rng: np.random.Generator, p: np.ndarray, order: np.ndarray) -> n
     return hit
 
 
-def _weighted_pick(rng: np.random.Generator, pool: np.ndarray, k: int, weight: np.ndarray) -> np.ndarray:
+def _weighted_pick(rng: np.random.Generator, pool: np.ndarray, k: int | np.ndarray, weight: np.ndarray) -> np.ndarray:
     """k distinct items of pool, chosen with probability ∝ weight (sorted)."""
     k = min(int(k), len(pool))
     if k == 0:
@@ -524,7 +526,7 @@ class _Demo:
 
     def _add_leads(self, created: np.ndarray, source: np.ndarray | str, campaign: str | None,
                    target_share: float, employee_median: float, sql_weight: float = 1.0,
-                   creative: np.ndarray | None = None, event: np.datetime64 | None = None) -> None:
+                   creative: np.ndarray | None = None, event: np.datetime64 | np.ndarray | None = None) -> None:
         n = len(created)
         self.batches.append({
             "created": np.asarray(created, "datetime64[ns]"),
@@ -598,7 +600,8 @@ class _Demo:
             n = rng.poisson(OUTBOUND_PER_MONTH * self.scale * cal.volume(cal.ms[t:t + 1])[0])
             created.append(cal.business_times(rng, np.full(n, cal.ms[t]), np.full(n, cal.ms[t + 1] - SECOND)))
         self._add_leads(np.sort(np.concatenate(created)), "list", "OB01", 0.55, 450)
-        self._add_campaign("OB01", "アウトバウンド_企業リスト", "outbound", None, cal.ms[0] - 365 * DAY, None, 2_400_000)
+        self._add_campaign("OB01", "アウトバウンド_企業リスト", "outbound", None, cal.ms[0] - 365 * DAY, None,
+                           2_400_000)
 
     def _event(self, t: int, kind: str) -> None:
         """A seminar, webinar or exhibition in month t with its registrations as leads."""
@@ -1013,9 +1016,9 @@ class _Demo:
         api_rate = users[:, 0] * np.select([heavy, light], [rng.uniform(2, 6, len(accounts)), 0.15], 0.0)
         api = rng.poisson(api_rate[:, None] * np.where(business, 1.0, 0.3)[None, :]) * on
         parts = []
-        for code, counts in enumerate((logins, active_users, errors, reports, dashboards, api)):
+        for i, counts in enumerate((logins, active_users, errors, reports, dashboards, api)):
             r, d = np.nonzero(counts)
-            parts.append((r, d, counts[r, d], np.full(len(r), code)))
+            parts.append((r, d, counts[r, d], np.full(len(r), i)))
         r, d, count, code = (np.concatenate(x) for x in zip(*parts))
         order = np.lexsort((code, accounts[r], d))
         self.tables["product_usage_daily"] = {
@@ -1217,7 +1220,7 @@ class _Demo:
         kind = np.select([u < demo_p, u < demo_p + 0.2, u < demo_p + 0.3],
                          ["demo_link_click", "email_open", "email_click"],
                          "page_view").astype(object)
-        url = np.select([kind == "demo_link_click", kind == "email_open"], [f"{SITE}/demo", None],
+        url = np.select([kind == "demo_link_click", kind == "email_open"], [f"{SITE}/demo", None],  # type: ignore[type-var, union-attr]
                         SITE + _choice(rng, PAGES, len(i)).astype(str)).astype(object)
         attend = np.flatnonzero(~np.isnat(self.lead_event) & (self.lead_event < cal.end) & (rng.random(n) < 0.65))
         order = np.argsort(np.concatenate([when, self.lead_event[attend]]), kind="stable")

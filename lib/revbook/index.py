@@ -36,8 +36,10 @@ def _period_rows(manifest: dict) -> list[tuple[str, list[dict]]]:
             detail = entry.get("error") or "failed"
             if entry.get("html"):
                 detail += f" — showing the last good report ({entry.get('last_good_at')})"
+        report, _, rep = name.partition("--")
+        label = report.replace("_", " ").capitalize() + (f" — {rep}" if rep else "")
         groups[department].append({
-            "label": name, "href": entry.get("html"), "status": "ok" if ok else "failed",
+            "label": label, "href": entry.get("html"), "status": "ok" if ok else "failed",
             "status_class": "ok" if ok else "failed", "detail": detail,
         })
     return sorted(groups.items())

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeAlias
 
 import duckdb
 import pandas as pd
@@ -25,7 +26,7 @@ from revbook import contract
 from revbook.validate import Violation, cast_to_contract, same_type, validate
 from revbook.warehouse import META_TABLE, DuckDBWarehouse
 
-Source = Path | pd.DataFrame
+Source: TypeAlias = Path | pd.DataFrame
 #: File names load_folder reads for a contract table: <table><suffix>.
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _FRAME_VIEW = "_revbook_frame"
@@ -93,7 +94,7 @@ def load_folder(folder: Path, target: Path) -> list[Violation]:
         raise LoadError(f"no folder {folder} to load")
     files = {p.name: p for p in sorted(folder.iterdir())
              if p.is_file() and not p.name.startswith(".")}
-    sources: dict[str, Source] = {}
+    sources: dict[str, Path] = {}
     for table in contract.TABLES:
         found = [files[n] for n in (table.name + s for s in SUFFIXES) if n in files]
         if len(found) > 1:

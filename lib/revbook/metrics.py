@@ -114,11 +114,10 @@ class Funnel:
     @property
     def new_revenue(self) -> float | None:
         """new leads × meeting rate × opportunity rate × win rate × average deal size."""
-        factors = (self.meeting_rate, self.opportunity_rate, self.win_rate, self.average_deal_size)
-        if any(f is None for f in factors):
-            return None
         value = self.new_leads
-        for f in factors:
+        for f in (self.meeting_rate, self.opportunity_rate, self.win_rate, self.average_deal_size):
+            if f is None:
+                return None
             value *= f
         return value
 

@@ -90,7 +90,7 @@ def parse(kind: Kind, text: str) -> Period:
 
 
 def today_utc() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def last_complete(kind: Kind, today: dt.date | None = None) -> Period:
@@ -98,7 +98,7 @@ def last_complete(kind: Kind, today: dt.date | None = None) -> Period:
     today = today or today_utc()
     current = parse(kind, {
         "month": today.strftime("%Y-%m"),
-        "week": "{0}-W{1:02d}".format(*today.isocalendar()),
+        "week": "{}-W{:02d}".format(*today.isocalendar()),
         "day": today.isoformat(),
     }[kind])
     return current.previous()

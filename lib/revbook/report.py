@@ -26,17 +26,17 @@ def _missing(value: object) -> bool:
     return value is None or (not isinstance(value, (str, dt.date)) and bool(pd.isna(value)))
 
 
-def fmt(value: float | None, unit: Unit) -> str:
+def fmt(value: float | dt.date | None, unit: Unit) -> str:
     """A value as the reports print it: ¥1,234,567 / 12.3% / 1,234 / 2026-10; "n/a" when undefined."""
-    if _missing(value):
+    if value is None or _missing(value):
         return "n/a"
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m") if unit == "month" else value.isoformat()
     if unit == "money":
         sign = "−" if value < 0 else ""
         return f"{sign}{settings.company().currency_symbol}{abs(value):,.0f}"
     if unit == "pct":
         return f"{value * 100:.1f}%"
-    if unit == "month":
-        return pd.Timestamp(value).strftime("%Y-%m")
     if unit == "days":
         return f"{value:,.1f} days"
     return f"{value:,.0f}"
@@ -44,7 +44,7 @@ def fmt(value: float | None, unit: Unit) -> str:
 
 def fmt_change(value: float | None, reference: float | None, unit: Unit) -> str:
     """Change from `reference`: points for rates (+0.4 pt), percent for amounts (+3.2%)."""
-    if _missing(value) or _missing(reference):
+    if value is None or reference is None or _missing(value) or _missing(reference):
         return "n/a"
     if unit == "pct":
         return f"{(value - reference) * 100:+.1f} pt"
@@ -75,7 +75,7 @@ class Headline:
 
 def _change_cell(item: Headline, reference: float | None) -> str:
     text = fmt_change(item.value, reference, item.unit)
-    if text == "n/a" or _missing(reference) or item.value == reference:
+    if text == "n/a" or item.value is None or reference is None or item.value == reference:
         return f'<td class="rb-flat">{text}</td>'
     good = (item.value > reference) == item.good_when_up
     return f'<td class="{"rb-good" if good else "rb-bad"}">{text}</td>'

@@ -8,11 +8,11 @@ import pandas as pd
 
 from revbook.metrics import Funnel, revenue_kpis
 from revbook.periods import Period
-from revbook.report import Headline, fmt, fmt_change
+from revbook.report import Headline, Unit, fmt, fmt_change
 from revbook.warehouse import Warehouse
 
 #: Headline metrics: key (also the targets table's metric name), label, unit, good when up.
-HEADLINES: tuple[tuple[str, str, str, bool], ...] = (
+HEADLINES: tuple[tuple[str, str, Unit, bool], ...] = (
     ("ending_mrr", "Ending MRR", "money", True),
     ("new_mrr", "New MRR", "money", True),
     ("customer_churn_rate", "Customer churn rate", "pct", False),
@@ -26,7 +26,7 @@ HEADLINES: tuple[tuple[str, str, str, bool], ...] = (
     ("average_deal_size", "Average deal size (MRR)", "money", True),
 )
 
-FUNNEL_STEPS: tuple[tuple[str, str, str], ...] = (
+FUNNEL_STEPS: tuple[tuple[str, str, Unit], ...] = (
     ("new_leads", "New leads", "count"),
     ("meeting_rate", "× meeting rate", "pct"),
     ("opportunity_rate", "× opportunity rate", "pct"),
@@ -68,7 +68,7 @@ class RevenueOverview:
 
     def headlines(self) -> list[Headline]:
         now, before = self.values(0), self.values(-1)
-        return [Headline(key, label, now[key], unit, before[key], self.target(key), up)  # type: ignore[arg-type]
+        return [Headline(key, label, now[key], unit, before[key], self.target(key), up)
                 for key, label, unit, up in HEADLINES]
 
     def summary(self) -> str:
@@ -87,8 +87,9 @@ class RevenueOverview:
     def funnel_table(self) -> pd.DataFrame:
         """The funnel's steps (formatted) for this month, the previous month and the target plan."""
         now, before = self.funnel(0), self.funnel(-1)
-        target_funnel = Funnel(*(self.target(k) or 0.0 for k in ("new_leads", "meetings", "opportunities", "won_deals")),
-                               won_mrr=(self.target("won_deals") or 0.0) * (self.target("average_deal_size") or 0.0))
+        leads, meetings, opportunities, won = (self.target(k) or 0.0
+                                               for k in ("new_leads", "meetings", "opportunities", "won_deals"))
+        target_funnel = Funnel(leads, meetings, opportunities, won, won * (self.target("average_deal_size") or 0.0))
         rows = [(label, *(fmt(getattr(f, key), unit) for f in (now, before, target_funnel)))
                 for key, label, unit in FUNNEL_STEPS]
         return pd.DataFrame(rows, columns=["Step", "This month", "Previous month", "Target"])

@@ -134,7 +134,10 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
         for name, value in spec.parameters.items():
             if name in declared:
                 problems.extend(_check_value(where, name, value, declared[name]))
-        if (spec.per_rep or "rep_id" in spec.parameters) and reps is None:
+        if not spec.per_rep and "rep_id" not in spec.parameters:
+            jobs.append(Job(spec.notebook, dict(spec.parameters)))
+            continue
+        if reps is None:
             with connect() as wh:
                 reps = wh.mart("reps")
         if spec.per_rep:
@@ -144,7 +147,7 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
                             f"(active: {', '.join(team) or 'none'})" for r in chosen if r not in team)
             jobs.extend(Job(spec.notebook, dict(spec.parameters), r) for r in chosen)
         else:
-            if "rep_id" in spec.parameters and spec.parameters["rep_id"] not in set(reps["rep_id"]):
+            if spec.parameters["rep_id"] not in set(reps["rep_id"]):
                 problems.append(f"{where}: unknown rep {spec.parameters['rep_id']!r} (not in the reps table)")
             jobs.append(Job(spec.notebook, dict(spec.parameters)))
     if rep is not None and not jobs and not problems:
@@ -208,7 +211,7 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str]) -> Resu
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def code_version() -> str:

@@ -27,9 +27,9 @@ class _Strict(BaseModel):
 
 
 class Alerts(_Strict):
-    no_login_days: int = Field(20, ge=1)
-    usage_drop_pct: float = Field(40, gt=0, le=100)
-    open_high_priority_days: int = Field(14, ge=1)
+    no_login_days: int = Field(default=20, ge=1)
+    usage_drop_pct: float = Field(default=40, gt=0, le=100)
+    open_high_priority_days: int = Field(default=14, ge=1)
 
 
 class Company(_Strict):
@@ -39,10 +39,10 @@ class Company(_Strict):
     currency: str = "JPY"
     currency_symbol: str = "¥"
     target_industries: list[str]
-    gross_margin: float = Field(0.8, gt=0, le=1)
+    gross_margin: float = Field(default=0.8, gt=0, le=1)
     fs_capacity_by_segment: dict[str, int]
-    idle_deal_days: int = Field(30, ge=1)
-    keep_interest_cap: int = Field(100, ge=0)
+    idle_deal_days: int = Field(default=30, ge=1)
+    keep_interest_cap: int = Field(default=100, ge=0)
     alerts: Alerts = Alerts()
 
     def model_post_init(self, _: Any) -> None:
@@ -56,7 +56,7 @@ class Job(_Strict):
 
     notebook: str
     parameters: dict[str, Any] = {}
-    per_rep: str | None = Field(None, description=f"fan out to every active rep of this team: {TEAMS}")
+    per_rep: str | None = Field(default=None, description=f"fan out to every active rep of this team: {TEAMS}")
 
     def model_post_init(self, _: Any) -> None:
         if self.per_rep is not None and self.per_rep not in TEAMS:

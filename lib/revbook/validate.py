@@ -114,9 +114,9 @@ def _parsed_datatype(duckdb_name: str) -> exp.DataType:
 
 # --- query building (fresh nodes everywhere, so no builder needs to copy) --------------
 
-def _select(*columns: exp.Expression, source: exp.Expression,
-            where: Collection[exp.Expression] = (), group: Collection[exp.Expression] = (),
-            having: exp.Expression | None = None, order: Collection[exp.Expression] = (),
+def _select(*columns: exp.Expr, source: exp.Expr,
+            where: Collection[exp.Expr] = (), group: Collection[exp.Expr] = (),
+            having: exp.Expr | None = None, order: Collection[exp.Expr] = (),
             limit: int | None = None) -> exp.Select:
     """SELECT columns FROM source [WHERE all of where] [GROUP BY] [HAVING]
     [ORDER BY order, ascending, NULLs last on every engine] [LIMIT]."""
@@ -145,7 +145,7 @@ def _not_null(e: exp.Expression) -> exp.Expression:
     return exp.Not(this=_is_null(e))
 
 
-def _and(*conditions: exp.Expression) -> exp.Expression:
+def _and(*conditions: exp.Expr) -> exp.Condition:
     return exp.and_(*conditions, copy=False)
 
 
@@ -238,7 +238,7 @@ class _Check:
 
     rule: str
     column: Column
-    bad: exp.Expression
+    bad: exp.Expr
     what: str
     params: Mapping[str, Any] = field(default_factory=dict)
 
@@ -283,7 +283,9 @@ def _not_null_checks(src: _Source) -> list[_Check]:
 
 def _enum_checks(src: _Source) -> list[_Check]:
     checks = []
-    for c in (c for c in src.present if c.enum):
+    for c in src.present:
+        if not c.enum:
+            continue
         param = f"allowed_{c.name}"
         allowed = exp.ArrayContains(this=exp.Placeholder(this=param), expression=src.value(c))
         checks.append(_Check("enum", c, _and(_not_null(src.value(c)), exp.Not(this=allowed)),
@@ -301,7 +303,9 @@ def _non_negative_checks(src: _Source) -> list[_Check]:
 def _foreign_key_checks(src: _Source, found: Mapping[str, Mapping[str, str]]) -> list[_Check]:
     """Non-NULL values with no match in the referenced column (skipped if that is missing)."""
     checks = []
-    for c in (c for c in src.present if c.references):
+    for c in src.present:
+        if not c.references:
+            continue
         parent_name, parent_column = c.references.split(".")
         if parent_column not in found.get(parent_name, {}):
             continue  # reported as missing_table / missing_column

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 import pandas as pd
@@ -73,7 +73,7 @@ class Warehouse(ABC):
     def close(self) -> None:
         """Release the connection (engines that hold one override this)."""
 
-    def __enter__(self) -> Warehouse:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
