@@ -55,6 +55,15 @@ def test_wrong_parameter_type(project):
         runner.plan("monthly", TEST_END)
 
 
+def test_missing_kernel_says_how_to_install_it(project):
+    path = project / "notebooks" / "sales_ops" / "revenue_overview.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["kernelspec"]["name"] = "revbook-old"
+    nbformat.write(nb, path)
+    with pytest.raises(PlanError, match="kernel 'revbook-old' is not installed .*run `make setup`"):
+        runner.plan("monthly", TEST_END)
+
+
 def test_missing_notebook_and_unknown_only(project):
     write_schedule(project, "jobs:\n  - notebook: sales_ops/nope\n")
     with pytest.raises(PlanError, match="no notebook .*nope.ipynb"):

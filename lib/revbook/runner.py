@@ -22,8 +22,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pandas as pd
 import papermill
+from jupyter_client.kernelspec import find_kernel_specs
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -118,6 +120,7 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
                         f"it has: {', '.join(known) or 'no jobs'}")
     jobs: list[Job] = []
     reps: pd.DataFrame | None = None
+    kernels = find_kernel_specs()
     for spec in selected:
         if rep is not None and not spec.per_rep:
             continue  # --rep renders personal reports only
@@ -125,6 +128,11 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
         source = paths.notebooks_dir() / f"{spec.notebook}.ipynb"
         if not source.is_file():
             problems.append(f"{where}: no notebook {source}")
+            continue
+        kernel = nbformat.read(source, as_version=4).metadata.get("kernelspec", {}).get("name")
+        if kernel not in kernels:
+            problems.append(f"{where}: the notebook's kernel {kernel!r} is not installed (have "
+                            f"{', '.join(sorted(kernels))}); run `make setup`")
             continue
         declared = papermill.inspect_notebook(str(source))
         wanted = {"period", *spec.parameters, *(["rep_id"] if spec.per_rep else [])}
@@ -273,13 +281,14 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     log_path = out / "run.log"
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=True)
-    # fork keeps the parent's imports (papermill, nbconvert); each worker starts its own kernels
+    # fork keeps the parent's imports (papermill, nbconvert); each worker starts its own kernels.
+    # All jobs are submitted (so all workers forked) before the progress display starts its thread.
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_quiet_worker, initargs=(str(log_path),))
     try:
+        futures = [pool.submit(execute, j, period.label, str(out), banner) for j in jobs]
         with progress:
             task = progress.add_task("rendering", total=len(jobs))
-            futures = [pool.submit(execute, j, period.label, str(out), banner) for j in jobs]
             for future in as_completed(futures):
                 r = future.result()
                 results.append(r)
