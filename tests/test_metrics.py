@@ -48,3 +48,31 @@ def test_mrr_bridge_refuses_a_bridge_that_does_not_sum():
     with pytest.raises(ValueError, match="ending MRR"):
         metrics.mrr_bridge({"starting_mrr": 700, "new_mrr": 80, "expansion_mrr": 0, "contraction_mrr": 0,
                             "churned_mrr": 0, "reactivation_mrr": 0, "ending_mrr": 700})
+
+
+def test_marketing_metrics_hand_computed():
+    # 20,000 impressions, 400 clicks, ¥120,000 cost, 20 leads of which 5 target, 2 won at ¥50,000 MRR
+    assert metrics.ctr(400, 20_000) == pytest.approx(0.02)
+    assert metrics.cpc(120_000, 400) == pytest.approx(300)
+    assert metrics.cvr(20, 400) == pytest.approx(0.05)
+    assert metrics.cpl(120_000, 20) == pytest.approx(6_000)
+    assert metrics.cost_per_target_lead(120_000, 5) == pytest.approx(24_000)
+    assert metrics.cac(120_000, 2) == pytest.approx(60_000)
+    revenue = metrics.first_year_revenue(100_000)  # 2 deals × ¥50,000 MRR × 12
+    assert revenue == 1_200_000
+    assert metrics.roas(revenue, 120_000) == pytest.approx(10.0)
+    assert metrics.roi(revenue, 120_000) == pytest.approx(9.0)
+    assert metrics.cac_payback_months(120_000, 100_000, 0.8) == pytest.approx(1.5)
+    # ARPA ¥50,000 at 80% margin, 2% monthly churn -> 50 months -> ¥2,000,000
+    assert metrics.ltv(50_000, 0.8, 0.02) == pytest.approx(2_000_000)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (metrics.ctr, (0, 0)), (metrics.cpc, (0, 0)), (metrics.cvr, (0, 0)), (metrics.cpl, (50_000, 0)),
+    (metrics.cost_per_target_lead, (50_000, 0)), (metrics.roas, (0, 0)), (metrics.roi, (10, 0)),
+    (metrics.cac, (1, 0)), (metrics.cac_payback_months, (1, 0, 0.8)), (metrics.ltv, (1, 0.8, 0)),
+])
+def test_zero_spend_clicks_or_leads_are_undefined(fn, args):
+    assert fn(*args) is None
+    series = fn(*(pd.Series([a, a]) if isinstance(a, int) else a for a in args))
+    assert series.isna().all() and not series.isin([float("inf"), float("-inf")]).any()

@@ -145,6 +145,7 @@ WEB_SOURCES = ("document_request", "contact_form", "trial")
 PAGES = ("/", "/pricing", "/features", "/features/analytics", "/features/api", "/case-studies",
          "/case-studies/manufacturing", "/blog/the-model", "/blog/sales-kpi", "/security")
 SITE = "https://www.revbook-demo.jp"
+UTM_TOUCHES = (("page_view", "AD03", 0.3), ("email_click", "AD07", 0.5))  # touch type, campaign, share tagged
 
 # --- sales -------------------------------------------------------------------------------------
 SQL_RATE = 0.042  # FS meetings per lead created ~20 days earlier
@@ -431,6 +432,7 @@ class _Demo:
 
     def __init__(self, scale: float, seed: int, end_month: str) -> None:
         self.scale = scale
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.cal = _Calendar(end_month)
         self.tables: dict[str, dict[str, np.ndarray]] = {}
@@ -1222,6 +1224,7 @@ class _Demo:
                          "page_view").astype(object)
         url = np.select([kind == "demo_link_click", kind == "email_open"], [f"{SITE}/demo", None],  # type: ignore[type-var, union-attr]
                         SITE + _choice(rng, PAGES, len(i)).astype(str)).astype(object)
+        url = self._utm_tagged(url, kind)
         attend = np.flatnonzero(~np.isnat(self.lead_event) & (self.lead_event < cal.end) & (rng.random(n) < 0.65))
         order = np.argsort(np.concatenate([when, self.lead_event[attend]]), kind="stable")
         self.tables["touchpoints"] = {
@@ -1230,6 +1233,17 @@ class _Demo:
             "type": np.concatenate([kind, np.full(len(attend), "seminar_attend", dtype=object)])[order],
             "url": np.concatenate([url, np.full(len(attend), None, dtype=object)])[order],
         }
+
+    def _utm_tagged(self, url: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        """Tag some touches with the campaign that brought them (utm_campaign), the way web analytics
+        records them: retargeting page views and e-mail ad clicks. Multi-touch attribution reads these.
+        Its own random stream, so the rest of the demo is the same with or without it."""
+        rng = np.random.default_rng([self.seed, 7])
+        url = url.copy()
+        for touch, campaign, share in UTM_TOUCHES:
+            hit = (kind == touch) & (rng.random(len(url)) < share)
+            url[hit] = url[hit] + f"?utm_source=ads&utm_campaign={campaign}"
+        return url
 
     # --- targets ------------------------------------------------------------------------------------
 

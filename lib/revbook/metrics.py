@@ -16,9 +16,11 @@ Num = TypeVar("Num", float, pd.Series)
 
 def ratio(numerator: Num, denominator: Num) -> Num | None:
     """numerator ÷ denominator; None (or NaN per Series element) where the denominator is 0."""
-    if isinstance(numerator, pd.Series) or isinstance(denominator, pd.Series):
-        den = pd.Series(denominator, dtype="float64") if not isinstance(denominator, pd.Series) else denominator
-        return numerator / den.astype("float64").where(den != 0)
+    if isinstance(denominator, pd.Series):
+        den = denominator.astype("float64")
+        return numerator / den.where(den != 0)
+    if isinstance(numerator, pd.Series):
+        return numerator / (float(denominator) if denominator else float("nan"))
     if denominator is None or pd.isna(denominator) or denominator == 0 or numerator is None:
         return None
     return float(numerator) / float(denominator)
@@ -124,3 +126,63 @@ class Funnel:
     @classmethod
     def from_row(cls, row: pd.Series | dict) -> Funnel:
         return cls(*(float(row[k]) for k in ("new_leads", "meetings", "opportunities", "won_deals", "won_mrr")))
+
+
+# ---------------------------------------------------------------- marketing
+
+MONTHS_PER_YEAR = 12
+
+
+def ctr(clicks: Num, impressions: Num) -> Num | None:
+    """Click-through rate = clicks ÷ impressions."""
+    return ratio(clicks, impressions)
+
+
+def cpc(cost: Num, clicks: Num) -> Num | None:
+    """Cost per click = cost ÷ clicks."""
+    return ratio(cost, clicks)
+
+
+def cvr(leads: Num, clicks: Num) -> Num | None:
+    """Conversion rate = leads ÷ clicks."""
+    return ratio(leads, clicks)
+
+
+def cpl(cost: Num, leads: Num) -> Num | None:
+    """Cost per lead (CPA/CPL) = cost ÷ leads."""
+    return ratio(cost, leads)
+
+
+def cost_per_target_lead(cost: Num, target_leads: Num) -> Num | None:
+    """Cost ÷ target leads (leads in a target industry)."""
+    return ratio(cost, target_leads)
+
+
+def cac(cost: Num, new_customers: Num) -> Num | None:
+    """Customer acquisition cost = marketing cost ÷ new customers (won deals)."""
+    return ratio(cost, new_customers)
+
+
+def first_year_revenue(mrr: Num) -> Num:
+    """Revenue of won deals over their first year: MRR × 12."""
+    return mrr * MONTHS_PER_YEAR
+
+
+def ltv(arpa: Num, gross_margin: float, monthly_churn: Num) -> Num | None:
+    """LTV = ARPA × gross margin × expected lifetime in months (1 ÷ monthly customer churn rate)."""
+    return ratio(arpa * gross_margin, monthly_churn)
+
+
+def roas(revenue: Num, cost: Num) -> Num | None:
+    """Return on ad spend = attributed revenue ÷ cost."""
+    return ratio(revenue, cost)
+
+
+def roi(revenue: Num, cost: Num) -> Num | None:
+    """Return on investment = (attributed revenue − cost) ÷ cost."""
+    return ratio(revenue - cost, cost)
+
+
+def cac_payback_months(cost: Num, won_mrr: Num, gross_margin: float) -> Num | None:
+    """Months of the won deals' gross margin needed to earn back their cost: cost ÷ (MRR × margin)."""
+    return ratio(cost, won_mrr * gross_margin)

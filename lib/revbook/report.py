@@ -18,7 +18,7 @@ from IPython.display import HTML, Markdown, display
 from revbook import settings
 
 METRICS_MIME = "application/vnd.revbook.metrics+json"
-Unit = Literal["money", "pct", "count", "days", "month"]
+Unit = Literal["money", "pct", "count", "days", "month", "ratio", "months"]
 
 
 def _missing(value: object) -> bool:
@@ -27,7 +27,8 @@ def _missing(value: object) -> bool:
 
 
 def fmt(value: float | dt.date | None, unit: Unit) -> str:
-    """A value as the reports print it: ¥1,234,567 / 12.3% / 1,234 / 2026-10; "n/a" when undefined."""
+    """A value as the reports print it: ¥1,234,567 / 12.3% / 1,234 / 2026-10 / 3.20× / 4.5 months;
+    "n/a" when undefined."""
     if value is None or _missing(value):
         return "n/a"
     if isinstance(value, dt.date):
@@ -37,6 +38,10 @@ def fmt(value: float | dt.date | None, unit: Unit) -> str:
         return f"{sign}{settings.company().currency_symbol}{abs(value):,.0f}"
     if unit == "pct":
         return f"{value * 100:.1f}%"
+    if unit == "ratio":
+        return f"{value:,.2f}×"
+    if unit == "months":
+        return f"{value:,.1f} months"
     if unit == "days":
         return f"{value:,.1f} days"
     return f"{value:,.0f}"
@@ -99,8 +104,17 @@ def headlines(items: list[Headline], title: str = "Headline numbers") -> None:
 
 
 def say(text: str) -> None:
-    """A sentence of prose computed from the data (Markdown; data values must be escaped)."""
+    """A sentence of prose computed from the data (Markdown; wrap data values in `md()`)."""
     display(Markdown(text))
+
+
+_MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_[]{}()#+-.!|~"})
+
+
+def md(value: object) -> str:
+    """A data value (campaign or rep name, ...) made safe to put in Markdown prose: HTML-escaped and
+    with Markdown punctuation backslash-escaped, so it shows as written and never as markup."""
+    return html.escape(str(value).translate(_MARKDOWN_SPECIALS), quote=False)
 
 
 def table(frame: pd.DataFrame, units: dict[str, Unit], caption: str | None = None) -> HTML:

@@ -1,0 +1,224 @@
+"""Marketing ROI: spend, leads and revenue per channel, platform, campaign and creative.
+
+Counts are flows in a window (leads created, SQLs qualified, opportunities created, deals won in
+it), credited to campaigns by an attribution model (mart marketing_attribution); spend is the
+campaigns' own cost in the same window (mart marketing_spend). Revenue is the won deals' MRR
+over their first year, or over their expected lifetime (LTV basis, DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from revbook import metrics
+from revbook.periods import Period
+from revbook.report import Headline, Unit
+from revbook.warehouse import Warehouse
+
+ATTRIBUTION_MODELS = ("first_touch", "linear", "position_based")
+NO_CAMPAIGN = "(none)"
+NO_CREATIVE = "—"
+COUNTS = ["impressions", "clicks", "cost", "leads", "target_leads", "sqls", "opportunities", "won", "won_mrr"]
+LEVELS: dict[str, list[str]] = {
+    "channel": ["channel"],
+    "platform": ["channel", "platform"],
+    "campaign": ["campaign_id", "name", "channel", "platform"],
+    "creative": ["campaign_id", "name", "creative_id"],
+}
+#: Column units for report.table.
+UNITS: dict[str, Unit] = {
+    "impressions": "count", "clicks": "count", "ctr": "pct", "cost": "money", "cpc": "money",
+    "leads": "count", "cvr": "pct", "cpl": "money", "target_leads": "count", "target_share": "pct",
+    "cost_per_target_lead": "money", "sqls": "count", "opportunities": "count",
+    "opportunity_rate": "pct", "won": "count", "first_year_revenue": "money", "ltv_revenue": "money",
+    "roas_first_year": "ratio", "roi_first_year": "pct", "roas_ltv": "ratio", "roi_ltv": "pct",
+    "cac": "money", "cac_payback_months": "months",
+}
+#: Headline metrics: key (the targets table's metric name), label, unit, good when up.
+HEADLINES: tuple[tuple[str, str, Unit, bool], ...] = (
+    ("spend", "Marketing spend", "money", False),
+    ("leads", "Leads", "count", True),
+    ("target_leads", "Target leads", "count", True),
+    ("opportunities", "Opportunities", "count", True),
+    ("won", "Won deals", "count", True),
+    ("cpl", "Cost per lead (CPL)", "money", False),
+    ("cost_per_target_lead", "Cost per target lead", "money", False),
+    ("cac", "CAC", "money", False),
+    ("roas", "ROAS (first-year revenue)", "ratio", True),
+    ("roi", "ROI (first-year revenue)", "pct", True),
+)
+
+
+@dataclass(frozen=True)
+class Economics:
+    """What a won MRR is worth: gross margin, monthly customer churn and ARPA (trailing 12 months)."""
+
+    gross_margin: float
+    monthly_churn: float | None
+    arpa: float | None
+
+    @property
+    def ltv(self) -> float | None:
+        if self.arpa is None or self.monthly_churn is None:
+            return None
+        return metrics.ltv(self.arpa, self.gross_margin, self.monthly_churn)
+
+
+def economics(wh: Warehouse, period: Period, gross_margin: float) -> Economics:
+    """Gross margin from params, churn and ARPA from the last 12 months of MRR movements."""
+    kpis = metrics.revenue_kpis(wh.mart("mrr_movements", months=[p.start for p in period.trailing(12)]))
+    churn = kpis["customer_churn_rate"].mean()
+    last = kpis.iloc[-1]
+    arpa = metrics.ratio(float(last["ending_mrr"]), float(last["customers_end"]))
+    return Economics(gross_margin, None if pd.isna(churn) else float(churn), arpa)
+
+
+def add_metrics(frame: pd.DataFrame, econ: Economics) -> pd.DataFrame:
+    """Every ratio of the campaign tables, from the summed counts (n/a where undefined)."""
+    f = frame.copy()
+    f["ctr"] = metrics.ctr(f["clicks"], f["impressions"])
+    f["cpc"] = metrics.cpc(f["cost"], f["clicks"])
+    f["cvr"] = metrics.cvr(f["leads"], f["clicks"])
+    f["cpl"] = metrics.cpl(f["cost"], f["leads"])
+    f["target_share"] = metrics.ratio(f["target_leads"], f["leads"])
+    f["cost_per_target_lead"] = metrics.cost_per_target_lead(f["cost"], f["target_leads"])
+    f["opportunity_rate"] = metrics.ratio(f["opportunities"], f["leads"])
+    f["first_year_revenue"] = metrics.first_year_revenue(f["won_mrr"])
+    lifetime = metrics.ltv(1.0, econ.gross_margin, econ.monthly_churn) if econ.monthly_churn else None
+    f["ltv_revenue"] = f["won_mrr"] * lifetime if lifetime is not None else np.nan
+    f["roas_first_year"] = metrics.roas(f["first_year_revenue"], f["cost"])
+    f["roi_first_year"] = metrics.roi(f["first_year_revenue"], f["cost"])
+    f["roas_ltv"] = metrics.roas(f["ltv_revenue"], f["cost"])
+    f["roi_ltv"] = metrics.roi(f["ltv_revenue"], f["cost"])
+    f["cac"] = metrics.cac(f["cost"], f["won"])
+    f["cac_payback_months"] = metrics.cac_payback_months(f["cost"], f["won_mrr"], econ.gross_margin)
+    return f
+
+
+@dataclass(frozen=True)
+class Window:
+    """Spend and attributed outcomes per campaign × creative over [start, end)."""
+
+    start: dt.date
+    end: dt.date
+    rows: pd.DataFrame  # campaign_id, creative_id, name, channel, platform + COUNTS
+
+    def totals(self) -> pd.Series:
+        return self.rows[COUNTS].sum()
+
+    def by(self, level: str, econ: Economics) -> pd.DataFrame:
+        """The window's counts and metrics per channel, platform, campaign or creative."""
+        keys = LEVELS[level]
+        grouped = self.rows.groupby(keys, dropna=False, sort=False)[COUNTS].sum().reset_index()
+        return add_metrics(grouped, econ).sort_values("cost", ascending=False, ignore_index=True)
+
+
+def window(wh: Warehouse, start: dt.date, end: dt.date, model: str, target_industries: list[str],
+           campaigns: pd.DataFrame) -> Window:
+    """Spend and attributed outcomes in [start, end), joined on campaign and creative."""
+    if model not in ATTRIBUTION_MODELS:
+        raise ValueError(f"attribution must be one of {', '.join(ATTRIBUTION_MODELS)}, not {model!r}")
+    spend = wh.mart("marketing_spend", start=start, end=end)
+    credit = wh.mart("marketing_attribution", start=start, end=end, model=model,
+                     target_industries=list(target_industries))
+    keys = ["campaign_id", "creative_id"]
+    for frame in (spend, credit):
+        frame["creative_id"] = frame["creative_id"].fillna(NO_CREATIVE)
+    rows = spend.merge(credit, on=keys, how="outer")
+    rows[COUNTS] = rows[COUNTS].astype("float64").fillna(0.0)
+    rows = rows.merge(campaigns, on="campaign_id", how="left")
+    none = rows["campaign_id"] == NO_CAMPAIGN
+    rows.loc[none, ["name", "channel"]] = ["(no campaign)", "(none)"]
+    rows["platform"] = rows["platform"].fillna(NO_CREATIVE)
+    return Window(start, end, rows)
+
+
+def headline_values(w: Window) -> dict[str, float | None]:
+    """The month's headline numbers from a one-month window's totals."""
+    t = w.totals()
+    revenue = metrics.first_year_revenue(t["won_mrr"])
+    return {
+        "spend": t["cost"], "leads": t["leads"], "target_leads": t["target_leads"],
+        "opportunities": t["opportunities"], "won": t["won"],
+        "cpl": metrics.cpl(t["cost"], t["leads"]),
+        "cost_per_target_lead": metrics.cost_per_target_lead(t["cost"], t["target_leads"]),
+        "cac": metrics.cac(t["cost"], t["won"]),
+        "roas": metrics.roas(revenue, t["cost"]), "roi": metrics.roi(revenue, t["cost"]),
+    }
+
+
+def headlines(now: Window, before: Window, targets: dict[str, float]) -> list[Headline]:
+    """Headline numbers for the month vs the previous month and the marketing plan."""
+    a, b = headline_values(now), headline_values(before)
+    return [Headline(key, label, a[key], unit, b[key], targets.get(key), up) for key, label, unit, up in HEADLINES]
+
+
+def off_target(campaigns: pd.DataFrame, previous: pd.DataFrame, key: str = "campaign_id") -> pd.DataFrame:
+    """"Cheaper but off target": rows whose CPL is below the median (or better than in the previous
+    window) while their target-lead share or opportunity rate is under half the overall one."""
+    paid = campaigns[(campaigns["cost"] > 0) & (campaigns["leads"] > 0)].copy()
+    if paid.empty:
+        return paid
+    overall_share = metrics.ratio(paid["target_leads"].sum(), paid["leads"].sum()) or 0.0
+    overall_opp = metrics.ratio(paid["opportunities"].sum(), paid["leads"].sum()) or 0.0
+    before = previous.set_index(key)["cpl"] if not previous.empty else pd.Series(dtype="float64")
+    paid["cpl_before"] = paid[key].map(before)
+    paid["median_cpl"] = paid["cpl"].median()
+    cheap = (paid["cpl"] < paid["median_cpl"]) | (paid["cpl"] < paid["cpl_before"])
+    poor = (paid["target_share"] < overall_share / 2) | (paid["opportunity_rate"] < overall_opp / 2)
+    flagged = paid[cheap & poor].assign(overall_target_share=overall_share, overall_opportunity_rate=overall_opp)
+    return flagged.sort_values("cpl", ignore_index=True)
+
+
+def reallocation(channels: pd.DataFrame) -> pd.DataFrame:
+    """Spend share vs share of LTV-based return per channel, and the split that equalises marginal
+    return if each channel's return grows with the square root of its spend (diminishing returns):
+    return = k·√spend, so the optimum gives each channel a budget ∝ k² = return² ÷ spend."""
+    paid = channels.loc[channels["cost"] > 0, ["channel", "cost", "ltv_revenue"]].copy()
+    paid["ltv_revenue"] = paid["ltv_revenue"].fillna(0.0)
+    budget = paid["cost"].sum()
+    paid["spend_share"] = paid["cost"] / budget
+    paid["return_share"] = metrics.ratio(paid["ltv_revenue"], paid["ltv_revenue"].sum())
+    k2 = paid["ltv_revenue"] ** 2 / paid["cost"]
+    paid["proposed_share"] = metrics.ratio(k2, k2.sum())
+    paid["proposed_spend"] = paid["proposed_share"] * budget
+    paid["change"] = paid["proposed_spend"] - paid["cost"]
+    return paid.sort_values("change", ascending=False, ignore_index=True)
+
+
+def cohort_completeness(lags: pd.DataFrame, age_days: float) -> float | None:
+    """Share of won deals that, historically, closed within `age_days` of the lead's creation."""
+    total = lags["deals"].sum()
+    if not total:
+        return None
+    return float(lags.loc[(lags["bucket"] + 1) * 30 <= age_days, "deals"].sum() / total)
+
+
+def cohorts(wh: Warehouse, period: Period, months: int, target_industries: list[str]) -> pd.DataFrame:
+    """Lead cohorts by creation month: what they became by the period's end, and how complete that
+    is likely to be given how long deals usually take (share of the usual lead→won lag elapsed)."""
+    window_months = [p.start for p in period.trailing(months)]
+    raw = wh.mart("lead_cohorts", months=window_months, as_of=period.end)
+    raw["target"] = raw["industry"].isin(target_industries)
+    per_month = raw.groupby("month")[["leads", "opportunities", "won", "won_mrr"]].sum().reset_index()
+    lags = wh.mart("won_lag", as_of=period.end)
+    per_month["month"] = pd.to_datetime(per_month["month"]).dt.date
+    per_month["age_days"] = [(period.end - m).days - 15 for m in per_month["month"]]
+    per_month["completeness"] = [cohort_completeness(lags, a) for a in per_month["age_days"]]
+    per_month["first_year_revenue"] = metrics.first_year_revenue(per_month["won_mrr"])
+    return per_month
+
+
+def industries(wh: Warehouse, period: Period, months: int, target_industries: list[str]) -> pd.DataFrame:
+    """Leads created in the window per industry and how far they progressed by the period's end."""
+    raw = wh.mart("lead_cohorts", months=[p.start for p in period.trailing(months)], as_of=period.end)
+    f = raw.groupby("industry")[["leads", "opportunities", "won", "won_mrr"]].sum().reset_index()
+    f["target"] = f["industry"].isin(target_industries)
+    f["opportunity_rate"] = metrics.ratio(f["opportunities"], f["leads"])
+    f["win_rate"] = metrics.ratio(f["won"], f["opportunities"])
+    f["lead_to_won"] = metrics.ratio(f["won"], f["leads"])
+    return f.sort_values("lead_to_won", ascending=False, ignore_index=True)
