@@ -70,3 +70,13 @@ def monthly_run(tmp_path_factory: pytest.TempPathFactory, demo_warehouse: Path):
         mp.setenv("REVBOOK_OUTPUTS", str(outputs))
         code = runner.run("monthly")
     return code, outputs / TEST_END
+
+
+@pytest.fixture(scope="session")
+def scale1_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The full-size demo (scale 1, seed 42): planted effects are measured at this size."""
+    from revbook import demo, load
+
+    path = tmp_path_factory.mktemp("scale1") / "demo.duckdb"
+    load.build_warehouse(demo.generate(scale=1.0, seed=42, end_month=TEST_END), path, {"source": "demo"})
+    return path

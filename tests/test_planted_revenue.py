@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from conftest import TEST_END
-from revbook import demo, load, periods, planted, revenue
+from revbook import periods, planted, revenue
 from revbook.metrics import mrr_bridge
 from revbook.warehouse import DuckDBWarehouse
 
@@ -13,10 +13,8 @@ NRR_TOLERANCE = 0.01     # ±1 point on the 12-month mean NRR
 
 
 @pytest.fixture(scope="module")
-def overview(tmp_path_factory):
-    path = tmp_path_factory.mktemp("scale1") / "demo.duckdb"
-    load.build_warehouse(demo.generate(scale=1.0, seed=42, end_month=TEST_END), path, {"source": "demo"})
-    with DuckDBWarehouse(path) as wh:
+def overview(scale1_warehouse):
+    with DuckDBWarehouse(scale1_warehouse) as wh:
         return revenue.overview(wh, periods.parse("month", TEST_END), trend_months=12)
 
 

@@ -157,16 +157,20 @@ def headlines(now: Window, before: Window, targets: dict[str, float]) -> list[He
     return [Headline(key, label, a[key], unit, b[key], targets.get(key), up) for key, label, unit, up in HEADLINES]
 
 
-def off_target(campaigns: pd.DataFrame, previous: pd.DataFrame, key: str = "campaign_id") -> pd.DataFrame:
+OFF_TARGET_MIN_LEADS = 100
+
+
+def off_target(campaigns: pd.DataFrame, previous: pd.DataFrame, keys: list[str],
+               min_leads: float = OFF_TARGET_MIN_LEADS) -> pd.DataFrame:
     """"Cheaper but off target": rows whose CPL is below the median (or better than in the previous
-    window) while their target-lead share or opportunity rate is under half the overall one."""
-    paid = campaigns[(campaigns["cost"] > 0) & (campaigns["leads"] > 0)].copy()
+    window) while their target-lead share or opportunity rate is under half the overall one. Only
+    rows with spend and at least `min_leads` leads are judged, so a small campaign's noise is not."""
+    paid = campaigns[(campaigns["cost"] > 0) & (campaigns["leads"] >= min_leads)].copy()
     if paid.empty:
         return paid
     overall_share = metrics.ratio(paid["target_leads"].sum(), paid["leads"].sum()) or 0.0
     overall_opp = metrics.ratio(paid["opportunities"].sum(), paid["leads"].sum()) or 0.0
-    before = previous.set_index(key)["cpl"] if not previous.empty else pd.Series(dtype="float64")
-    paid["cpl_before"] = paid[key].map(before)
+    paid = paid.merge(previous[[*keys, "cpl"]].rename(columns={"cpl": "cpl_before"}), on=keys, how="left")
     paid["median_cpl"] = paid["cpl"].median()
     cheap = (paid["cpl"] < paid["median_cpl"]) | (paid["cpl"] < paid["cpl_before"])
     poor = (paid["target_share"] < overall_share / 2) | (paid["opportunity_rate"] < overall_opp / 2)
@@ -222,3 +226,21 @@ def industries(wh: Warehouse, period: Period, months: int, target_industries: li
     f["win_rate"] = metrics.ratio(f["won"], f["opportunities"])
     f["lead_to_won"] = metrics.ratio(f["won"], f["leads"])
     return f.sort_values("lead_to_won", ascending=False, ignore_index=True)
+
+
+#: Column headers of the marketing tables.
+LABELS: dict[str, str] = {
+    "campaign_id": "Campaign", "name": "Name", "channel": "Channel", "platform": "Platform",
+    "creative_id": "Creative", "impressions": "Impressions", "clicks": "Clicks", "ctr": "CTR",
+    "cost": "Spend", "cpc": "CPC", "leads": "Leads", "cvr": "CVR", "cpl": "CPL",
+    "target_leads": "Target leads", "target_share": "Target share", "cost_per_target_lead": "Cost / target lead",
+    "sqls": "SQLs", "opportunities": "Opps", "opportunity_rate": "Opp rate", "won": "Won",
+    "first_year_revenue": "1st-year revenue", "ltv_revenue": "LTV value", "roas_first_year": "ROAS 1st yr",
+    "roi_first_year": "ROI 1st yr", "roas_ltv": "ROAS LTV", "roi_ltv": "ROI LTV", "cac": "CAC",
+    "cac_payback_months": "CAC payback", "lead_source": "Lead source", "industry": "Industry",
+    "win_rate": "Win rate", "lead_to_won": "Lead → won", "target": "Target industry", "month": "Lead month",
+    "won_mrr": "Won MRR", "completeness": "Usual revenue closed by now", "spend_share": "Spend share",
+    "return_share": "LTV value share", "proposed_share": "Equal-marginal share", "proposed_spend": "Proposed spend",
+    "change": "Change",
+}
+PERFORMANCE = [c for c in UNITS]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from revbook import targets
 from revbook.metrics import Funnel, revenue_kpis
 from revbook.periods import Period
 from revbook.report import Headline, Unit, fmt, fmt_change
@@ -52,11 +53,7 @@ class RevenueOverview:
         return Funnel.from_row(self.month(offset))
 
     def target(self, metric: str, offset: int = 0) -> float | None:
-        month = self.month(offset)["month"]
-        if metric not in self.targets.columns or month not in self.targets.index:
-            return None
-        value = self.targets.at[month, metric]
-        return None if pd.isna(value) else float(value)
+        return targets.for_month(self.targets, self.month(offset)["month"]).get(metric)
 
     def values(self, offset: int = 0) -> dict[str, float | None]:
         """Every headline metric's value for the month at `offset`."""
@@ -102,7 +99,4 @@ def overview(wh: Warehouse, period: Period, trend_months: int = 12) -> RevenueOv
     funnel = wh.mart("funnel_monthly", months=window)
     months = movements.merge(funnel, on="month", how="left")
     months["month"] = pd.to_datetime(months["month"]).dt.date
-    targets = wh.mart("targets", department="sales_ops", months=window)
-    targets["month"] = pd.to_datetime(targets["month"]).dt.date
-    wide = targets.pivot_table(index="month", columns="metric", values="target", aggfunc="first")
-    return RevenueOverview(period, months, wide)
+    return RevenueOverview(period, months, targets.monthly(wh, "sales_ops", window))

@@ -1,0 +1,51 @@
+"""Checks on rendered stakeholder pages, shared by the report tests."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from revbook import report
+
+
+class Page(HTMLParser):
+    """A rendered report: its text, links and script count."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path, self.links, self.scripts = path, [], 0
+        self.text = path.read_text(encoding="utf-8")
+        self.body = re.sub(r"<style.*?</style>", "", self.text, flags=re.S)  # the lab CSS mentions prompts
+        self.feed(self.text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        if tag == "script":
+            self.scripts += 1
+
+
+def assert_stakeholder_page(path: Path) -> Page:
+    """No code, prompts or foreign scripts; images inline; nothing fetched from the network."""
+    page = Page(path)
+    # markdown cells render inside jp-InputArea; code would be highlighted source with prompts
+    assert not re.search(r'class="[^"]*(hl-ipython3|jp-InputPrompt|jp-OutputPrompt|jp-Editor)', page.body)
+    assert not re.search(r"In&nbsp;\[|Out\[|\bimport revbook\b|from revbook|wh\.mart\(", page.body)
+    assert page.scripts == 1  # only revbook's own inline table sorter
+    assert re.search(r"<script>\s*/\* Sortable tables", page.body)
+    assert "data:image/png;base64," in page.text  # charts inline: one self-contained file
+    assert not re.search(r"""(src|href)=["']https?://""", page.text)
+    return page
+
+
+def assert_headlines(html_path: Path, headlines: list[report.Headline]) -> None:
+    """Every headline value, as the report formats it, is on the page and in <report>.metrics.json."""
+    text = html_path.read_text(encoding="utf-8")
+    for h in headlines:
+        assert f'<th>{h.label}</th><td class="rb-value">{report.fmt(h.value, h.unit)}</td>' in text, h.key
+        assert report.fmt(h.target, h.unit) in text
+    saved = json.loads(html_path.with_suffix(".metrics.json").read_text(encoding="utf-8"))
+    assert saved == {h.key: h.clean() for h in headlines}

@@ -1,0 +1,134 @@
+"""Marketing marts on hand-made fixtures, n/a handling, and the demo's planted truths (scale 1)."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from conftest import TEST_END, make_db
+from revbook import marketing, periods, planted, report, settings
+from revbook.validate import validate
+from revbook.warehouse import DuckDBWarehouse
+from tinylake import tiny_lake
+
+ts = pd.Timestamp
+MAR, APR = dt.date(2026, 3, 1), dt.date(2026, 4, 1)
+TARGET = ["製造業"]
+
+
+@pytest.fixture()
+def touch_wh(tmp_path):
+    """L1: own campaign C1, then utm touches for C2 and C3 before qualifying; L2: no campaign at all."""
+    leads = pd.DataFrame({
+        "lead_id": ["L1", "L2"], "created_at": [ts("2026-03-01"), ts("2026-03-02")],
+        "campaign_id": ["C1", None], "creative_id": ["C1-a", None], "industry": ["製造業", "小売業"],
+        "qualified_at": [ts("2026-03-20"), None], "opportunity_id": ["O1", None],
+    })
+    touchpoints = pd.DataFrame({
+        "lead_id": ["L1", "L1", "L1", "L1"],
+        "occurred_at": [ts("2026-03-05"), ts("2026-03-10"), ts("2026-03-25"), ts("2026-03-06")],
+        "url": ["https://x.jp/?utm_source=ads&utm_campaign=C2", "https://x.jp/p?utm_campaign=C3&x=1",
+                "https://x.jp/?utm_campaign=C2",  # after qualification: not a touch
+                "https://x.jp/?utm_campaign=GONE"],  # not a campaign: ignored
+    })
+    campaigns = pd.DataFrame({"campaign_id": ["C1", "C2", "C3"]})
+    opportunities = pd.DataFrame({"opportunity_id": ["O1"], "created_at": [ts("2026-03-21")],
+                                  "closed_at": [ts("2026-03-30")], "is_won": [True], "amount": [100_000.0]})
+    path = make_db(tmp_path / "m.duckdb", {"leads": leads, "touchpoints": touchpoints, "campaigns": campaigns,
+                                           "opportunities": opportunities})
+    with DuckDBWarehouse(path) as wh:
+        yield wh
+
+
+@pytest.mark.parametrize("model, expected", [
+    ("first_touch", {"C1": 1.0}),
+    ("linear", {"C1": 1 / 3, "C2": 1 / 3, "C3": 1 / 3}),
+    ("position_based", {"C1": 0.4, "C2": 0.2, "C3": 0.4}),
+])
+def test_attribution_models_on_three_touches(touch_wh, model, expected):
+    credit = touch_wh.mart("marketing_attribution", start=MAR, end=APR, model=model, target_industries=TARGET)
+    l1 = credit[credit["campaign_id"] != "(none)"].set_index("campaign_id")
+    assert l1["leads"].to_dict() == pytest.approx(expected)
+    for column in ("leads", "target_leads", "sqls", "opportunities", "won"):
+        assert l1[column].sum() == pytest.approx(1.0)  # one lead, credited once in total
+    assert l1["won_mrr"].sum() == pytest.approx(100_000)
+    none = credit.set_index("campaign_id").loc["(none)"]
+    assert (none["leads"], none["target_leads"], none["sqls"]) == (1, 0, 0)
+
+
+def test_outcomes_outside_the_window_are_not_counted(touch_wh):
+    credit = touch_wh.mart("marketing_attribution", start=APR, end=dt.date(2026, 5, 1), model="first_touch",
+                           target_industries=TARGET)
+    assert credit.empty
+
+
+def test_spend_spreads_budgets_over_campaign_days(tmp_path):
+    campaigns = pd.DataFrame({
+        "campaign_id": ["AD", "EX", "ONE", "FREE"],
+        "budget": [None, 310_000.0, 50_000.0, None],
+        "start_date": [MAR, dt.date(2026, 3, 22), dt.date(2026, 3, 3), MAR],
+        "end_date": [None, dt.date(2026, 4, 21), None, None],  # EX: 31 days, 10 in March
+    })
+    ads = pd.DataFrame({"date": [dt.date(2026, 3, 31), dt.date(2026, 4, 1)], "campaign_id": ["AD", "AD"],
+                        "creative_id": ["AD-1", "AD-1"], "impressions": [1000, 5], "clicks": [10, 1],
+                        "cost": [2000.0, 7.0]})
+    path = make_db(tmp_path / "s.duckdb", {"campaigns": campaigns, "ad_spend_daily": ads})
+    with DuckDBWarehouse(path) as wh:
+        spend = wh.mart("marketing_spend", start=MAR, end=APR).set_index("campaign_id")
+    assert spend.loc["AD", ["impressions", "clicks", "cost"]].tolist() == [1000, 10, 2000.0]
+    assert spend.loc["EX", "cost"] == pytest.approx(310_000 * 10 / 31)
+    assert spend.loc["ONE", "cost"] == pytest.approx(50_000)  # no end date: a one-off on its start date
+    assert "FREE" not in spend.index
+
+
+def test_zero_spend_clicks_and_leads_print_na():
+    econ = marketing.Economics(gross_margin=0.8, monthly_churn=0.01, arpa=50_000.0)
+    rows = pd.DataFrame([
+        {"channel": "organic", **dict.fromkeys(marketing.COUNTS, 0.0)},
+        {"channel": "display", **dict.fromkeys(marketing.COUNTS, 0.0), "impressions": 100.0, "cost": 500.0},
+    ])
+    table = marketing.add_metrics(rows, econ)
+    page = report.table(table, marketing.UNITS).data
+    assert "n/a" in page and "inf" not in page.lower() and "nan" not in page.lower()
+    assert table.loc[1, "ctr"] == 0 and pd.isna(table.loc[1, "cpc"]) and pd.isna(table.loc[0, "roi_first_year"])
+
+
+def test_spend_on_an_unknown_campaign_is_a_validation_error(tmp_path):
+    lake = tiny_lake()
+    lake["ad_spend_daily"].loc[0, "campaign_id"] = "C404"
+    path = make_db(tmp_path / "v.duckdb", lake)
+    with DuckDBWarehouse(path) as wh:
+        found = [(v.table, v.column, v.rule) for v in validate(wh) if v.severity == "error"]
+    assert found == [("ad_spend_daily", "campaign_id", "foreign_key")]
+
+
+@pytest.fixture(scope="module")
+def demo_views(scale1_warehouse):
+    company = settings.company()
+    month = periods.parse("month", TEST_END)
+    first = month.shift(-11)
+    with DuckDBWarehouse(scale1_warehouse) as wh:
+        campaigns = wh.mart("campaigns")
+        econ = marketing.economics(wh, month, company.gross_margin)
+        trailing = marketing.window(wh, first.start, month.end, "first_touch", company.target_industries, campaigns)
+        prior = marketing.window(wh, first.shift(-12).start, first.start, "first_touch",
+                                 company.target_industries, campaigns)
+        industries = marketing.industries(wh, month, 12, company.target_industries)
+    return trailing.by("campaign", econ), prior.by("campaign", econ), industries
+
+
+def test_report_names_the_planted_cheap_off_target_campaign(demo_views):
+    campaigns, prior, _ = demo_views
+    flagged = marketing.off_target(campaigns, prior, ["campaign_id"])
+    assert list(flagged["campaign_id"]) == [planted.CHEAP_OFF_TARGET_CAMPAIGN]
+    ads = campaigns[campaigns["impressions"] > 0]  # the ad campaigns: the cheapest per lead, least on target
+    assert ads.sort_values("cpl").iloc[0]["campaign_id"] == planted.CHEAP_OFF_TARGET_CAMPAIGN
+    assert ads.sort_values("target_share").iloc[0]["campaign_id"] == planted.CHEAP_OFF_TARGET_CAMPAIGN
+
+
+def test_target_industries_convert_better(demo_views):
+    *_, industries = demo_views
+    group = industries.groupby("target")[["leads", "opportunities", "won"]].sum()
+    rate = group["opportunities"] / group["leads"]
+    assert rate[True] > 1.3 * rate[False]
+    assert set(industries.head(3)["industry"]) == set(planted.TARGET_INDUSTRIES)  # best lead→won rates
