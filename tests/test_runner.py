@@ -55,6 +55,13 @@ def test_wrong_parameter_type(project):
         runner.plan("monthly", TEST_END)
 
 
+def test_parameter_outside_its_choices(project):
+    write_schedule(project, "jobs:\n  - notebook: marketing/campaign_roi\n    parameters: {attribution: last_click}\n")
+    with pytest.raises(PlanError, match="parameter 'attribution' must be one of first_touch, linear, position_based, "
+                                        "got 'last_click'"):
+        runner.plan("monthly", TEST_END)
+
+
 def test_missing_kernel_says_how_to_install_it(project):
     path = project / "notebooks" / "sales_ops" / "revenue_overview.ipynb"
     nb = nbformat.read(path, as_version=4)

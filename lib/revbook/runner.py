@@ -31,6 +31,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from revbook import index, paths, periods, render, settings
+from revbook.marketing import ATTRIBUTION_MODELS
 from revbook.periods import SCHEDULE_KINDS, Period
 from revbook.warehouse import connect
 
@@ -93,7 +94,13 @@ class Result:
 # ---------------------------------------------------------------- planning
 
 
+#: Parameters whose value must be one of a fixed set, whichever notebook declares them.
+CHOICES: dict[str, tuple[str, ...]] = {"attribution": ATTRIBUTION_MODELS}
+
+
 def _check_value(job: str, name: str, value: Any, declared: dict[str, Any]) -> list[str]:
+    if name in CHOICES and value not in CHOICES[name]:
+        return [f"{job}: parameter {name!r} must be one of {', '.join(CHOICES[name])}, got {value!r}"]
     expected = declared["inferred_type_name"].split("[", 1)[0].replace("Optional", "").strip()
     types = _TYPES.get(expected)
     if types is None or (isinstance(value, bool) and bool not in types):
