@@ -76,3 +76,33 @@ def test_zero_spend_clicks_or_leads_are_undefined(fn, args):
     assert fn(*args) is None
     series = fn(*(pd.Series([a, a]) if isinstance(a, int) else a for a in args))
     assert series.isna().all() and not series.isin([float("inf"), float("-inf")]).any()
+
+
+def test_connect_rate_split_by_direction():
+    calls = pd.DataFrame({"direction": ["inbound", "inbound", "outbound"], "calls": [10, 10, 50],
+                          "connects": [6, 3, 5]})
+    by = calls.groupby("direction")[["calls", "connects"]].sum()
+    rates = metrics.connect_rate(by["connects"], by["calls"])
+    assert rates["inbound"] == pytest.approx(9 / 20) and rates["outbound"] == pytest.approx(0.1)
+    assert metrics.connect_rate(0, 0) is None
+
+
+def test_call_connect_sql_chain():
+    chain = metrics.CallChain(calls=200, connects=50, sqls=10)
+    assert (chain.connect_rate, chain.sql_per_connect, chain.sql_per_call) == (0.25, 0.2, 0.05)
+    assert metrics.CallChain(0, 0, 0).sql_per_call is None
+
+
+def test_sql_capacity_by_segment_unless_the_rep_has_one():
+    rules = {"smb": 60, "mid": 45, "enterprise": 30}
+    assert metrics.sql_capacity(None, "smb", rules) == 60
+    assert metrics.sql_capacity(float("nan"), "enterprise", rules) == 30
+    assert metrics.sql_capacity(12, "enterprise", rules) == 12
+    assert metrics.sql_capacity(None, None, rules) is None
+
+
+def test_weighted_median():
+    assert metrics.weighted_median(pd.Series([10, 20, 30]), pd.Series([1, 1, 1])) == 20
+    assert metrics.weighted_median(pd.Series([10, 20]), pd.Series([1, 1])) == 15
+    assert metrics.weighted_median(pd.Series([10, 20, 30]), pd.Series([5, 0, 1])) == 10
+    assert metrics.weighted_median(pd.Series([10]), pd.Series([0])) is None

@@ -30,7 +30,7 @@ def test_changes_are_points_for_rates_and_percent_for_amounts():
 
 def test_table_escapes_data():
     frame = pd.DataFrame({"Rep": ["Kim <b>Lee</b>", "Dan O'Neil"], "MRR": [1000.0, None]})
-    page = report.table(frame, {"MRR": "money"}).data
+    page = report.table_html(frame, {"MRR": "money"})
     assert "<b>Lee" not in page and "&lt;b&gt;Lee&lt;/b&gt;" in page
     assert "¥1,000" in page and "n/a" in page
 

@@ -186,3 +186,57 @@ def roi(revenue: Num, cost: Num) -> Num | None:
 def cac_payback_months(cost: Num, won_mrr: Num, gross_margin: float) -> Num | None:
     """Months of the won deals' gross margin needed to earn back their cost: cost ÷ (MRR × margin)."""
     return ratio(cost, won_mrr * gross_margin)
+
+
+# ---------------------------------------------------------------- inside sales
+
+
+def connect_rate(connects: Num, calls: Num) -> Num | None:
+    """Connected calls ÷ calls (report inbound and outbound apart)."""
+    return ratio(connects, calls)
+
+
+@dataclass(frozen=True)
+class CallChain:
+    """Call → connect → SQL: connect rate = connects ÷ calls, SQL rate = SQLs ÷ connects."""
+
+    calls: float
+    connects: float
+    sqls: float
+
+    @property
+    def connect_rate(self) -> float | None:
+        return connect_rate(self.connects, self.calls)
+
+    @property
+    def sql_per_connect(self) -> float | None:
+        return ratio(self.sqls, self.connects)
+
+    @property
+    def sql_per_call(self) -> float | None:
+        return ratio(self.sqls, self.calls)
+
+
+def sql_capacity(rep_capacity: float | None, segment: str | None, by_segment: dict[str, int]) -> float | None:
+    """A field-sales rep's monthly SQL capacity: the rep's own (reps.monthly_sql_capacity) when set,
+    else the rule for the rep's segment (params/company.yaml fs_capacity_by_segment)."""
+    if rep_capacity is not None and not pd.isna(rep_capacity):
+        return float(rep_capacity)
+    if segment is None or segment not in by_segment:
+        return None
+    return float(by_segment[segment])
+
+
+def weighted_median(values: pd.Series, weights: pd.Series) -> float | None:
+    """The median of `values` repeated `weights` times (e.g. days to close from a histogram)."""
+    mask = weights > 0
+    if not mask.any():
+        return None
+    order = values[mask].sort_values()
+    cum = weights[mask].loc[order.index].cumsum()
+    half = cum.iloc[-1] / 2
+    lower = order[cum >= half].iloc[0]
+    if (cum == half).any():  # an even count splitting exactly between two values
+        upper = order[cum > half].iloc[0]
+        return float((lower + upper) / 2)
+    return float(lower)

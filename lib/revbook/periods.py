@@ -64,6 +64,11 @@ class Period:
         return self.label
 
 
+def month_to_date(period: Period) -> Period:
+    """From the first day of the month the period ends in, to the period's end (a week's month so far)."""
+    return Period("month", period.last_day.replace(day=1), period.end)
+
+
 def month(year: int, month_: int) -> Period:
     start = dt.date(year, month_, 1)
     end = dt.date(year + month_ // 12, month_ % 12 + 1, 1)
@@ -87,6 +92,13 @@ def parse(kind: Kind, text: str) -> Period:
         return Period("day", day, day + dt.timedelta(days=1))
     except ValueError as exc:
         raise PeriodError(f"impossible {kind} period {text!r} ({exc}): expected {expected}") from None
+
+
+def kind_of(text: str) -> Kind:
+    """The kind of period a label names: 2026-W38 a week, 2026-09-30 a day, else a month."""
+    if "W" in text:
+        return "week"
+    return "day" if text.count("-") == 2 else "month"
 
 
 def today_utc() -> dt.date:

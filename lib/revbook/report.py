@@ -118,20 +118,26 @@ def md(value: object) -> str:
 
 
 def table(frame: pd.DataFrame, units: dict[str, Unit], caption: str | None = None,
-          labels: dict[str, str] | None = None, sortable: bool = False) -> HTML:
-    """A formatted, HTML-escaped table: each listed column printed in its unit, columns renamed by
-    `labels`; `sortable` tables sort by a click on a header in the rendered report."""
+          labels: dict[str, str] | None = None, sortable: bool = False) -> None:
+    """Show a formatted, HTML-escaped table (see `table_html`)."""
+    display(HTML(table_html(frame, units, caption, labels, sortable)))
+
+
+def table_html(frame: pd.DataFrame, units: dict[str, Unit], caption: str | None = None,
+               labels: dict[str, str] | None = None, sortable: bool = False) -> str:
+    """A formatted, HTML-escaped table: each listed column printed in its unit, missing values as
+    "n/a", columns renamed by `labels`; `sortable` tables sort by a click on a header in the report."""
     if labels:
         frame = frame.rename(columns=labels)
         units = {labels.get(col, col): unit for col, unit in units.items()}
     styler = frame.style.format(
-        {col: (lambda v, u=unit: fmt(v, u)) for col, unit in units.items()}, escape="html"
+        {col: (lambda v, u=unit: fmt(v, u)) for col, unit in units.items()}, escape="html", na_rep="n/a"
     ).format_index(escape="html").format_index(escape="html", axis=1)
     if caption:
         styler = styler.set_caption(html.escape(caption))
     if sortable:
         styler = styler.set_table_attributes('class="rb-sortable"')
-    return HTML(styler.hide(axis="index").to_html())
+    return styler.hide(axis="index").to_html()
 
 
 def setup_charts() -> None:

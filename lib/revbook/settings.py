@@ -32,6 +32,11 @@ class Alerts(_Strict):
     open_high_priority_days: int = Field(default=14, ge=1)
 
 
+class HotLeads(_Strict):
+    min_page_views: int = Field(default=5, ge=1)
+    window_days: int = Field(default=14, ge=1)
+
+
 class Company(_Strict):
     """params/company.yaml."""
 
@@ -44,6 +49,7 @@ class Company(_Strict):
     idle_deal_days: int = Field(default=30, ge=1)
     keep_interest_cap: int = Field(default=100, ge=0)
     alerts: Alerts = Alerts()
+    hot_leads: HotLeads = HotLeads()
 
     def model_post_init(self, _: Any) -> None:
         unknown = set(self.fs_capacity_by_segment) - set(SEGMENTS)
