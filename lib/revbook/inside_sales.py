@@ -48,11 +48,11 @@ def activity(wh: Warehouse, period: Period, reps: pd.DataFrame) -> pd.DataFrame:
 
 
 def activity_over_time(wh: Warehouse, period: Period, freq: str) -> pd.DataFrame:
-    """Calls, connects and e-mails per day ("D"), week ("W") or month ("M") across the team."""
+    """Calls, connects and e-mails per day ("D") or ISO week ("W", labelled by its Sunday) across the team."""
     daily = wh.mart("is_activity_daily", start=period.start, end=period.end)
     days = pd.date_range(period.start, period.last_day, freq="D")
     team = daily.assign(day=pd.to_datetime(daily["day"])).groupby("day")[ACTIVITY].sum().reindex(days, fill_value=0)
-    rule = {"D": "D", "W": "W-SUN", "M": "MS"}[freq]
+    rule = {"D": "D", "W": "W-SUN"}[freq]
     return team.resample(rule).sum().rename_axis("day").reset_index()
 
 

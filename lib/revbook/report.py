@@ -18,7 +18,7 @@ from IPython.display import HTML, Markdown, display
 from revbook import settings
 
 METRICS_MIME = "application/vnd.revbook.metrics+json"
-Unit = Literal["money", "pct", "count", "days", "month", "ratio", "months"]
+Unit = Literal["money", "pct", "count", "days", "date", "month", "ratio", "months"]
 
 
 def _missing(value: object) -> bool:
@@ -32,7 +32,7 @@ def fmt(value: float | dt.date | None, unit: Unit) -> str:
     if value is None or _missing(value):
         return "n/a"
     if isinstance(value, dt.date):
-        return value.strftime("%Y-%m") if unit == "month" else value.isoformat()
+        return value.strftime("%Y-%m" if unit == "month" else "%Y-%m-%d")
     if unit == "money":
         sign = "−" if value < 0 else ""
         return f"{sign}{settings.company().currency_symbol}{abs(value):,.0f}"
