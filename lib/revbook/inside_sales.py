@@ -13,14 +13,14 @@ import pandas as pd
 
 from revbook import metrics
 from revbook.periods import Period, month_to_date
-from revbook.report import Headline, Unit
+from revbook.report import Headline, HeadlineSpec, compare
 from revbook.settings import Company
 from revbook.warehouse import Warehouse
 
 ACTIVITY = ["calls", "connects", "emails", "seminar_invites"]
 DIRECTIONS = ("inbound", "outbound")
 #: Headline metrics: key (the targets table's metric name), label, unit, good when up.
-HEADLINES: tuple[tuple[str, str, Unit, bool], ...] = (
+HEADLINES: tuple[HeadlineSpec, ...] = (
     ("calls", "Calls", "count", True),
     ("connect_rate", "Connect rate", "pct", True),
     ("sqls", "SQLs", "count", True),
@@ -187,4 +187,4 @@ def headline_values(per_rep: pd.DataFrame, res: Results, hot: pd.DataFrame, allo
 
 
 def headlines(now: dict, before: dict, plan: dict[str, float]) -> list[Headline]:
-    return [Headline(key, label, now[key], unit, before[key], plan.get(key), up) for key, label, unit, up in HEADLINES]
+    return compare(HEADLINES, now, before, plan)

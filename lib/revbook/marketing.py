@@ -16,7 +16,7 @@ import pandas as pd
 
 from revbook import metrics
 from revbook.periods import Period
-from revbook.report import Headline, Unit
+from revbook.report import Headline, HeadlineSpec, Unit, compare
 from revbook.warehouse import Warehouse
 
 ATTRIBUTION_MODELS = ("first_touch", "linear", "position_based")
@@ -39,7 +39,7 @@ UNITS: dict[str, Unit] = {
     "cac": "money", "cac_payback_months": "months",
 }
 #: Headline metrics: key (the targets table's metric name), label, unit, good when up.
-HEADLINES: tuple[tuple[str, str, Unit, bool], ...] = (
+HEADLINES: tuple[HeadlineSpec, ...] = (
     ("spend", "Marketing spend", "money", False),
     ("leads", "Leads", "count", True),
     ("target_leads", "Target leads", "count", True),
@@ -153,8 +153,7 @@ def headline_values(w: Window) -> dict[str, float | None]:
 
 def headlines(now: Window, before: Window, targets: dict[str, float]) -> list[Headline]:
     """Headline numbers for the month vs the previous month and the marketing plan."""
-    a, b = headline_values(now), headline_values(before)
-    return [Headline(key, label, a[key], unit, b[key], targets.get(key), up) for key, label, unit, up in HEADLINES]
+    return compare(HEADLINES, headline_values(now), headline_values(before), targets)
 
 
 OFF_TARGET_MIN_LEADS = 100

@@ -78,6 +78,15 @@ class Headline:
         return data
 
 
+#: A headline's spec: key (also the targets table's metric name), label, unit, good when up.
+HeadlineSpec = tuple[str, str, Unit, bool]
+
+
+def compare(specs: tuple[HeadlineSpec, ...], now: dict, before: dict, plan: dict) -> list[Headline]:
+    """Headlines for `specs`: this period's values against the previous period's and the plan's."""
+    return [Headline(key, label, now[key], unit, before[key], plan.get(key), up) for key, label, unit, up in specs]
+
+
 def _change_cell(item: Headline, reference: float | None) -> str:
     text = fmt_change(item.value, reference, item.unit)
     if text == "n/a" or item.value is None or reference is None or item.value == reference:

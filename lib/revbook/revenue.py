@@ -9,11 +9,11 @@ import pandas as pd
 from revbook import targets
 from revbook.metrics import Funnel, revenue_kpis
 from revbook.periods import Period
-from revbook.report import Headline, Unit, fmt, fmt_change
+from revbook.report import Headline, HeadlineSpec, Unit, compare, fmt, fmt_change
 from revbook.warehouse import Warehouse
 
 #: Headline metrics: key (also the targets table's metric name), label, unit, good when up.
-HEADLINES: tuple[tuple[str, str, Unit, bool], ...] = (
+HEADLINES: tuple[HeadlineSpec, ...] = (
     ("ending_mrr", "Ending MRR", "money", True),
     ("new_mrr", "New MRR", "money", True),
     ("customer_churn_rate", "Customer churn rate", "pct", False),
@@ -64,9 +64,8 @@ class RevenueOverview:
         return {k: (None if v is None or pd.isna(v) else float(v)) for k, v in values.items()}
 
     def headlines(self) -> list[Headline]:
-        now, before = self.values(0), self.values(-1)
-        return [Headline(key, label, now[key], unit, before[key], self.target(key), up)
-                for key, label, unit, up in HEADLINES]
+        plan = targets.for_month(self.targets, self.month()["month"])
+        return compare(HEADLINES, self.values(0), self.values(-1), plan)
 
     def summary(self) -> str:
         """One sentence with the month's key movements, for the top of the page."""
