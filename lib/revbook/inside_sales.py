@@ -152,10 +152,8 @@ def approach_plan(wh: Warehouse, upcoming: Period, sql_target: float | None, lea
 def lead_to_sql_rate(wh: Warehouse, period: Period, months: int = 3) -> float | None:
     """SQLs ÷ leads over the trailing `months` months (the conversion the need is computed at)."""
     start = (period.end - pd.DateOffset(months=months)).date()
-    mix = wh.mart("sql_mix", start=start, end=period.end)
-    sqls = mix.loc[mix["dimension"] == "region", "sqls"].sum()
-    leads = wh.mart("lead_sources", start=start, end=period.end, target_industries=[])["leads"].sum()
-    return metrics.ratio(float(sqls), float(leads))
+    counts = wh.mart("lead_to_sql", start=start, end=period.end).iloc[0]
+    return metrics.ratio(float(counts["sqls"]), float(counts["leads"]))
 
 
 @dataclass(frozen=True)

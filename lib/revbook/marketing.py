@@ -38,6 +38,8 @@ UNITS: dict[str, Unit] = {
     "roas_first_year": "ratio", "roi_first_year": "pct", "roas_ltv": "ratio", "roi_ltv": "pct",
     "cac": "money", "cac_payback_months": "months",
 }
+#: The metric columns of the channel, platform, campaign and creative tables, in order.
+PERFORMANCE = list(UNITS)
 #: Headline metrics: key (the targets table's metric name), label, unit, good when up.
 HEADLINES: tuple[HeadlineSpec, ...] = (
     ("spend", "Marketing spend", "money", False),
@@ -216,6 +218,14 @@ def cohorts(wh: Warehouse, period: Period, months: int, target_industries: list[
     return per_month
 
 
+def target_vs_other(industries_: pd.DataFrame) -> dict[bool, tuple[float | None, float | None]]:
+    """Lead → opportunity and lead → won rates of target industries (True) and the others (False)."""
+    group = industries_.groupby("target")[["leads", "opportunities", "won"]].sum()
+    return {bool(t): (metrics.ratio(float(g["opportunities"]), float(g["leads"])),
+                      metrics.ratio(float(g["won"]), float(g["leads"])))
+            for t, g in group.iterrows()}
+
+
 def industries(wh: Warehouse, period: Period, months: int, target_industries: list[str]) -> pd.DataFrame:
     """Leads created in the window per industry and how far they progressed by the period's end."""
     raw = wh.mart("lead_cohorts", months=[p.start for p in period.trailing(months)], as_of=period.end)
@@ -242,4 +252,3 @@ LABELS: dict[str, str] = {
     "return_share": "LTV value share", "proposed_share": "Equal-marginal share", "proposed_spend": "Proposed spend",
     "change": "Change",
 }
-PERFORMANCE = [c for c in UNITS]

@@ -59,7 +59,6 @@ class RevenueOverview:
         """Every headline metric's value for the month at `offset`."""
         row, funnel = self.month(offset), self.funnel(offset)
         values = {key: row.get(key) for key, *_ in HEADLINES}
-        values["new_mrr"] = row["new_mrr"]
         values["average_deal_size"] = funnel.average_deal_size
         return {k: (None if v is None or pd.isna(v) else float(v)) for k, v in values.items()}
 
