@@ -41,11 +41,12 @@ def assert_stakeholder_page(path: Path) -> Page:
     return page
 
 
-def assert_headlines(html_path: Path, headlines: list[report.Headline]) -> None:
-    """Every headline value, as the report formats it, is on the page and in <report>.metrics.json."""
+def assert_headlines(html_path: Path, headlines: list[report.Headline], reference: str = "Target") -> None:
+    """Every headline value, as the report formats it, is on the page and in <report>.metrics.json,
+    with its `reference` (the target, or e.g. the team median)."""
     text = html_path.read_text(encoding="utf-8")
     for h in headlines:
         assert f'<th>{h.label}</th><td class="rb-value">{report.fmt(h.value, h.unit)}</td>' in text, h.key
         assert report.fmt(h.target, h.unit) in text
     saved = json.loads(html_path.with_suffix(".metrics.json").read_text(encoding="utf-8"))
-    assert saved == {h.key: h.clean() for h in headlines}
+    assert saved == {h.key: {**h.clean(), "target_is": reference} for h in headlines}

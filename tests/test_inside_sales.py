@@ -8,7 +8,7 @@ import pytest
 from conftest import TEST_END, make_db
 from pages import assert_headlines, assert_stakeholder_page
 from revbook import inside_sales as isr
-from revbook import periods, planted, runner, settings, targets
+from revbook import periods, planted, roster, runner, settings, targets
 from revbook.warehouse import DuckDBWarehouse
 
 ts = pd.Timestamp
@@ -98,7 +98,7 @@ def test_weekly_flash_renders_and_an_empty_week_shows_zeros(tmp_path, monkeypatc
         assert runner.run("weekly", week) == 0
         assert_stakeholder_page(tmp_path / week / "inside_sales" / "funnel.html")
     with DuckDBWarehouse(use_warehouse) as wh:
-        reps = isr.is_reps(wh)
+        reps = roster.active(wh, "inside_sales")
         per_rep = isr.activity(wh, periods.parse("week", empty_week), reps)
     assert len(per_rep) == 2 * len(reps) and per_rep["calls"].sum() == 0
     assert per_rep["connect_rate"].isna().all()  # n/a, not a crash or a division by zero
@@ -114,7 +114,7 @@ def test_monthly_report_shows_lib_headlines_and_the_capacity_alert(monthly_run, 
     _, out = monthly_run
     company, month = settings.company(), periods.parse("month", TEST_END)
     with DuckDBWarehouse(demo_warehouse) as wh:
-        reps = isr.is_reps(wh)
+        reps = roster.active(wh, "inside_sales")
         now, before = (isr.snapshot(wh, m, company, reps).headline_values() for m in (month, month.previous()))
         plan = targets.for_month(targets.monthly(wh, "inside_sales", [month.start]), month.start)
     path = out / "inside_sales" / "funnel.html"

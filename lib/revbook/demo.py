@@ -492,10 +492,13 @@ class _Demo:
         segment[fs] = self.fs_segment
         capacity[fs] = self.fs_capacity
         inactive = set(self.is_reps[self.is_leave < self.cal.end])
-        self.tables["reps"] = {
+        former = {"rep_id": planted.FORMER_FS_REP, "name": "山田 元", "team": "field_sales", "segment": "mid",
+                  "monthly_sql_capacity": 7, "active": False}  # left before the window; owns nothing
+        table = {
             "rep_id": self.rep_id, "name": self.rep_name, "team": self.rep_team, "segment": segment,
             "monthly_sql_capacity": capacity, "active": np.array([r not in inactive for r in self.rep_id]),
         }
+        self.tables["reps"] = {k: np.append(v, np.array([former[k]], dtype=v.dtype)) for k, v in table.items()}
 
     # --- campaigns, ad spend, leads -----------------------------------------------------------
 

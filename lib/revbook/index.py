@@ -41,6 +41,7 @@ def _period_rows(manifest: dict) -> list[tuple[str, list[dict]]]:
         groups[department].append({
             "label": label, "href": entry.get("html"), "status": "ok" if ok else "failed",
             "status_class": "ok" if ok else "failed", "detail": detail,
+            "files": [(f.rsplit("/", 1)[-1], f) for f in entry.get("files") or []],
         })
     return sorted(groups.items())
 
@@ -61,7 +62,7 @@ def build_period(folder: Path) -> dict:
 
 def build(outputs: Path) -> None:
     """Rebuild every period's index and the top index, newest period first."""
-    rows = []
+    rows: list[dict] = []
     for folder in sorted((p for p in outputs.iterdir() if (p / MANIFEST).is_file()), reverse=True):
         manifest = build_period(folder)
         reports = manifest.get("reports", {}).values()
@@ -70,7 +71,7 @@ def build(outputs: Path) -> None:
             "label": folder.name, "href": f"{folder.name}/index.html",
             "status": "ok" if not failed else f"{failed} failed",
             "status_class": "ok" if not failed else "failed",
-            "detail": f"{len(reports)} report(s), {manifest.get('schedule', '')}",
+            "detail": f"{len(reports)} report(s), {manifest.get('schedule', '')}", "files": [],
         })
     page = _template().render(title="revbook reports", up=None, meta=None,
                               headers=["Period", "Status", "Reports"],

@@ -31,12 +31,6 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
 )
 
 
-def is_reps(wh: Warehouse) -> pd.DataFrame:
-    """Active inside-sales reps (id, name)."""
-    reps = wh.mart("reps")
-    return reps.loc[(reps["team"] == "inside_sales") & reps["active"], ["rep_id", "name"]].reset_index(drop=True)
-
-
 def activity(wh: Warehouse, period: Period, reps: pd.DataFrame) -> pd.DataFrame:
     """Activity per rep and direction in the period, every active rep present (zeros if idle)."""
     daily = wh.mart("is_activity_daily", start=period.start, end=period.end)

@@ -6,6 +6,7 @@ zero: a zero or missing denominator gives None (scalars) or NaN (Series), shown 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -106,8 +107,7 @@ class Funnel:
 
     @property
     def win_rate(self) -> float | None:
-        """Win rate (成約率) = won ÷ opportunities."""
-        return ratio(self.won_deals, self.opportunities)
+        return win_rate(self.won_deals, self.opportunities)
 
     @property
     def average_deal_size(self) -> float | None:
@@ -240,3 +240,41 @@ def weighted_median(values: pd.Series, weights: pd.Series) -> float | None:
         upper = order[cum > half].iloc[0]
         return float((lower + upper) / 2)
     return float(lower)
+
+
+# ---------------------------------------------------------------- field sales
+
+#: Proposals are counted over the last this many days up to the period end (rolling: B2B lead
+#: time makes last month's proposals this month's revenue).
+PROPOSAL_WINDOW_DAYS = 30
+
+
+def win_rate(won: Num, opportunities: Num) -> Num | None:
+    """Win rate (成約率) = won ÷ opportunities. Field sales counts the deals closed in the period."""
+    return ratio(won, opportunities)
+
+
+def proposal_window(end: dt.date) -> tuple[dt.date, dt.date]:
+    """[start, end) of the rolling proposal count that ends at `end` (exclusive)."""
+    return end - dt.timedelta(days=PROPOSAL_WINDOW_DAYS), end
+
+
+def idle_cutoff(asof: dt.date, idle_days: int) -> dt.datetime:
+    """A deal open at `asof` (exclusive) is idle when its last touch is at or before this instant,
+    i.e. nothing happened on it for `idle_days` full days."""
+    return dt.datetime.combine(asof, dt.time()) - dt.timedelta(days=idle_days)
+
+
+def stage_close_rate(won: Num, lost: Num) -> Num | None:
+    """P(won | stage): of the deals seen in a stage that have since closed, the share won."""
+    return ratio(won, won + lost)
+
+
+def weighted_pipeline(mrr: pd.Series, close_rate: pd.Series) -> float:
+    """Σ open MRR × its stage's close rate; a stage without closed history counts 0."""
+    return float((mrr * close_rate.astype("float64").fillna(0.0)).sum())
+
+
+def step_conversion(counts: pd.Series) -> pd.Series:
+    """Stage-to-stage conversion: each count ÷ the one before (the first is n/a)."""
+    return ratio(counts, counts.shift(1))

@@ -144,6 +144,10 @@ OVER_CAPACITY_RATIO: float = 1.4
 OVER_CAPACITY_MONTHS: int = 3
 """How many months, ending with end_month, the rep is over capacity."""
 
+FORMER_FS_REP: str = "FS99"
+"""rep_id of a field-sales rep who left before the data window: in the reps table with active =
+false, owning nothing. Personal reports fan out to active reps only, so FS99 gets none."""
+
 # --- 9. idle deals --------------------------------------------------------------------------------
 
 IDLE_DEAL_DAYS: int = 30

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import html as html_text
 import os
 import tempfile
 from functools import cache
@@ -11,7 +13,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-from revbook.report import METRICS_MIME
+from revbook.report import ATTACHMENT_MIME, METRICS_MIME
 
 
 @cache
@@ -27,31 +29,44 @@ def _exporter() -> HTMLExporter:
     )
 
 
-def html(nb: nbformat.NotebookNode, banner: dict[str, str]) -> str:
-    """The report page for an executed notebook; `banner` fills the header (title, period, …)."""
+def html(nb: nbformat.NotebookNode, banner: dict[str, str], files: dict[str, str] | None = None) -> str:
+    """The report page for an executed notebook; `banner` fills the header (title, period, …) and
+    each attachment (revbook.report.attachment) becomes a link to its file name in `files`."""
+    nb = copy.deepcopy(nb)
+    for output in _outputs(nb, ATTACHMENT_MIME):
+        a = output["data"][ATTACHMENT_MIME]
+        href = html_text.escape((files or {}).get(a["name"], ""))
+        output["data"] = {"text/html": f'<p class="rb-attachment">{html_text.escape(a["description"])}: '
+                                       f'<a href="{href}" download>{href}</a> ({a["rows"]:,} rows, CSV)</p>'}
     body, _ = _exporter().from_notebook_node(
         nb, resources={"metadata": {"name": banner.get("title", "report")}, "revbook": banner}
     )
     return body
 
 
+def _outputs(nb: nbformat.NotebookNode, mime: str) -> list[dict]:
+    return [o for cell in nb.cells for o in cell.get("outputs", []) if mime in o.get("data", {})]
+
+
 def metrics(nb: nbformat.NotebookNode) -> dict:
     """The headline numbers the notebook displayed (revbook.report.headlines), merged in order."""
     found: dict = {}
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if METRICS_MIME in data:
-                found.update(data[METRICS_MIME])
+    for output in _outputs(nb, METRICS_MIME):
+        found.update(output["data"][METRICS_MIME])
     return found
 
 
-def write_atomic(path: Path, text: str) -> None:
+def attachments(nb: nbformat.NotebookNode) -> dict[str, str]:
+    """The tables the notebook offered as files (revbook.report.attachment): name → CSV text."""
+    return {o["data"][ATTACHMENT_MIME]["name"]: o["data"][ATTACHMENT_MIME]["csv"] for o in _outputs(nb, ATTACHMENT_MIME)}
+
+
+def write_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
     """Write `text` to `path` via a temp file + rename, so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:

@@ -1,7 +1,8 @@
 """What a notebook shows: headline numbers, formatted tables and prose, escaped and consistent.
 
 `headlines()` also hands the runner the numbers it displays (as a custom MIME bundle that HTML
-ignores), so <report>.metrics.json always holds exactly what the page shows.
+ignores), so <report>.metrics.json always holds exactly what the page shows; `attachment()` hands it
+a table to write as CSV beside the page.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -18,6 +20,7 @@ from IPython.display import HTML, Markdown, display
 from revbook import settings
 
 METRICS_MIME = "application/vnd.revbook.metrics+json"
+ATTACHMENT_MIME = "application/vnd.revbook.attachment+json"
 Unit = Literal["money", "pct", "count", "days", "date", "month", "ratio", "months"]
 
 
@@ -95,20 +98,22 @@ def _change_cell(item: Headline, reference: float | None) -> str:
     return f'<td class="{"rb-good" if good else "rb-bad"}">{text}</td>'
 
 
-def headlines(items: list[Headline], title: str = "Headline numbers") -> None:
-    """Show the headline table (value, vs previous, vs target) and emit the metrics for the runner."""
+def headlines(items: list[Headline], title: str = "Headline numbers", reference: str = "Target") -> None:
+    """Show the headline table (value, vs previous, vs `reference`: the target, or e.g. the team
+    median) and emit the metrics for the runner."""
     rows = "".join(
         f'<tr><th>{html.escape(i.label)}</th><td class="rb-value">{fmt(i.value, i.unit)}</td>'
         f"<td>{fmt(i.previous, i.unit)}</td>{_change_cell(i, i.previous)}"
         f"<td>{fmt(i.target, i.unit)}</td>{_change_cell(i, i.target)}</tr>"
         for i in items
     )
+    ref = html.escape(reference)
     table = (
         f'<table class="rb-headlines"><caption>{html.escape(title)}</caption>'
         "<thead><tr><th>Metric</th><th>This period</th><th>Previous</th><th>vs previous</th>"
-        f"<th>Target</th><th>vs target</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<th>{ref}</th><th>vs {ref.lower()}</th></tr></thead><tbody>{rows}</tbody></table>"
     )
-    metrics = {i.key: i.clean() for i in items}
+    metrics = {i.key: {**i.clean(), "target_is": reference} for i in items}
     display({"text/html": table, METRICS_MIME: json.loads(json.dumps(metrics))}, raw=True)
 
 
@@ -147,6 +152,29 @@ def table_html(frame: pd.DataFrame, units: dict[str, Unit], caption: str | None 
     if sortable:
         styler = styler.set_table_attributes('class="rb-sortable"')
     return styler.hide(axis="index").to_html()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """`frame` as CSV for spreadsheets: text cells that a spreadsheet would run as a formula
+    (starting with = + - @) get a leading apostrophe; numbers are left alone."""
+    safe = frame.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object or isinstance(safe[col].dtype, pd.StringDtype):
+            safe[col] = safe[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return safe.to_csv(index=False, lineterminator="\r\n")
+
+
+def attachment(name: str, frame: pd.DataFrame, description: str) -> None:
+    """Offer `frame` as a CSV file beside the report: the runner writes <report>.<name>.csv and the
+    page links to it; in JupyterLab this shows one line."""
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise ValueError(f"attachment name {name!r}: use lowercase letters, digits and _")
+    payload = {"name": name, "description": description, "rows": len(frame), "csv": csv_text(frame)}
+    display({ATTACHMENT_MIME: payload,
+             "text/plain": f"{description}: {len(frame)} rows (written as CSV beside the HTML report)"}, raw=True)
 
 
 def setup_charts() -> None:

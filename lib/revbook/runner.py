@@ -85,6 +85,7 @@ class Result:
     duration_s: float
     html: str | None = None
     metrics: str | None = None
+    files: list[str] = field(default_factory=list)  # CSV attachments beside the HTML
     error: str | None = None
     finished_at: str = ""
     data_fingerprint: str = ""
@@ -206,13 +207,17 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str]) -> Resu
         )
         html_path = out / job.department / f"{job.name}.html"
         metrics_path = html_path.with_suffix(".metrics.json")
+        files = {name: f"{job.name}.{name}.csv" for name in render.attachments(nb)}
         page = render.html(nb, {**banner, "title": f"{job.department} / {job.name}",
-                                "index_href": "../index.html"})
+                                "index_href": "../index.html"}, files)
+        for name, csv in render.attachments(nb).items():  # utf-8 with BOM: Excel reads Japanese right
+            render.write_atomic(html_path.with_name(files[name]), csv, encoding="utf-8-sig")
         render.write_atomic(metrics_path, json.dumps(render.metrics(nb), ensure_ascii=False, indent=2))
         render.write_atomic(html_path, page)
         result.status = "ok"
         result.html = str(html_path.relative_to(out))
         result.metrics = str(metrics_path.relative_to(out))
+        result.files = [str(html_path.with_name(f).relative_to(out)) for f in files.values()]
     except Exception as exc:  # a failed report is a result, not a crash
         result.error = _error_summary(exc)
         if not isinstance(exc, papermill.PapermillExecutionError):
@@ -254,6 +259,7 @@ def _write_manifest(out: Path, schedule: str, period: Period, results: list[Resu
         if r.status != "ok" and previous:
             # keep pointing at the last good page, which is still on disk
             entry["html"], entry["metrics"] = previous.get("html"), previous.get("metrics")
+            entry["files"] = previous.get("files", [])
             entry["last_good_at"] = previous.get("last_good_at") or previous.get("finished_at")
         elif r.status == "ok":
             entry["last_good_at"] = r.finished_at

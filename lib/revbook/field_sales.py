@@ -1,0 +1,202 @@
+"""Field sales: proposals, wins, pipeline and forecast, stage flow, and idle deals for inside sales.
+
+Every frame comes from a mart run in the warehouse with one row per owner (or owner × stage, …),
+so the same code makes the team report (all owners), a personal one (one owner) and the team
+median a rep is compared with. The ratios come from metrics.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from revbook import metrics
+from revbook.periods import Period
+from revbook.report import Headline, HeadlineSpec, compare
+from revbook.settings import Company
+from revbook.warehouse import Warehouse
+
+#: The funnel a deal moves through, in order (keep_interest and closed_lost are exits).
+STAGES = ("qualification", "proposal", "negotiation", "closed_won")
+OPEN_STAGES = ("qualification", "proposal", "negotiation", "keep_interest")
+#: Win-rate breakdowns (fs_closed dimensions) and their labels.
+DIMENSIONS = {"size_band": "Company size (employees)", "industry": "Industry", "lead_source": "Lead source",
+              "direction": "Inbound vs outbound"}
+SIZE_BANDS = ("1-30", "31-100", "101-300", "301-999", "1000+")
+#: Months of history behind stage close rates, the forecast and the breakdowns.
+HISTORY_MONTHS = 12
+HEADLINES: tuple[HeadlineSpec, ...] = (
+    ("proposals", "Proposals (accounts, last 30 days)", "count", True),
+    ("won_deals", "New contracts", "count", True),
+    ("new_mrr", "New contract MRR", "money", True),
+    ("win_rate", "Win rate (won ÷ closed)", "pct", True),
+    ("average_deal_size", "Average contract value (MRR)", "money", True),
+    ("median_lead_time", "Median lead time", "days", False),
+    ("weighted_pipeline", "Weighted pipeline (MRR)", "money", True),
+    ("idle_deals", "Idle deals to return", "count", False),
+)
+
+
+def _owned(frame: pd.DataFrame, rep_id: str | None) -> pd.DataFrame:
+    """The rows of one owner (all rows for the team)."""
+    return frame if rep_id is None else frame[frame["owner_rep_id"] == rep_id]
+
+
+def _months_before(end: dt.date, months: int) -> dt.date:
+    return (pd.Timestamp(end) - pd.DateOffset(months=months)).date()
+
+
+def idle_deals(wh: Warehouse, period: Period, company: Company, owners: list[str]) -> pd.DataFrame:
+    """Deals of `owners` open at the period end with nothing done on them for company.idle_deal_days
+    days: returned to inside sales. keep_interest deals are returned too when idle."""
+    f = wh.mart("fs_idle_deals", asof=period.end, cutoff=metrics.idle_cutoff(period.end, company.idle_deal_days),
+                owners=list(owners))
+    f["days_idle"] = (pd.Timestamp(period.end) - pd.to_datetime(f["last_touch_at"])).dt.days
+    return f
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A month's field-sales rows for every owner: proposals (rolling 30 days), deals closed, lead
+    times of the deals won, the open pipeline at the 14 month starts up to the period end (for close
+    rates, the forecast and its check) and the idle deals."""
+
+    period: Period
+    proposals: pd.DataFrame
+    closed: pd.DataFrame
+    lead_time: pd.DataFrame
+    pipeline: pd.DataFrame
+    idle: pd.DataFrame
+
+    def rates(self, before: dt.date) -> pd.DataFrame:
+        """Per open stage, from the team's deals in it at the HISTORY_MONTHS month starts before
+        `before`: close rate (P(won) among those closed since) and the share of MRR won within a month."""
+        at = pd.to_datetime(self.pipeline["at"])
+        hist = self.pipeline[(at >= pd.Timestamp(_months_before(before, HISTORY_MONTHS))) & (at < pd.Timestamp(before))]
+        g = hist.groupby("stage")[["mrr", "won_next_mrr", "won", "lost"]].sum().reindex(OPEN_STAGES, fill_value=0)
+        return pd.DataFrame({"close_rate": metrics.stage_close_rate(g["won"], g["lost"]),
+                             "month_rate": metrics.ratio(g["won_next_mrr"], g["mrr"])})
+
+    def open_pipeline(self, at: dt.date | None = None, rep_id: str | None = None) -> pd.DataFrame:
+        """Open deals by stage just before `at` (default the period end): deals, MRR, the stage's close
+        rate and the weighted MRR, and the MRR expected to be won within the month after."""
+        at = at or self.period.end
+        rows = _owned(self.pipeline[pd.to_datetime(self.pipeline["at"]) == pd.Timestamp(at)], rep_id)
+        now = rows.groupby("stage")[["deals", "mrr", "won_next_mrr"]].sum().reindex(OPEN_STAGES, fill_value=0)
+        now = now.join(self.rates(at))
+        now["weighted_mrr"] = now["mrr"] * now["close_rate"].fillna(0.0)
+        now["forecast_mrr"] = now["mrr"] * now["month_rate"].fillna(0.0)
+        return now.rename_axis("stage").reset_index()
+
+    def values(self, rep_id: str | None = None) -> dict[str, float | None]:
+        """The headline numbers of one rep (None: the team)."""
+        team_row = self.proposals["owner_rep_id"].isna()
+        proposals = self.proposals[team_row if rep_id is None else self.proposals["owner_rep_id"] == rep_id]
+        closed = _owned(self.closed[self.closed["dimension"] == "all"], rep_id)
+        won, n, mrr = (float(closed[c].sum()) for c in ("won", "closed", "won_mrr"))
+        lead = _owned(self.lead_time, rep_id)
+        pipe = self.open_pipeline(rep_id=rep_id)
+        return {
+            "proposals": float(proposals["proposals"].sum()), "won_deals": won, "new_mrr": mrr,
+            "win_rate": metrics.win_rate(won, n), "average_deal_size": metrics.ratio(mrr, won),
+            "median_lead_time": metrics.weighted_median(lead["days"], lead["won"]),
+            "weighted_pipeline": metrics.weighted_pipeline(pipe["mrr"], pipe["close_rate"]),
+            "idle_deals": float(len(_owned(self.idle, rep_id))),
+        }
+
+    def by_rep(self, reps: pd.DataFrame, company: Company) -> pd.DataFrame:
+        """Headline numbers per rep in `reps` (rep_id, name), with open and keep_interest deals
+        against the per-rep cap (`over_cap` flags reps above it)."""
+        pipe = self.pipeline[pd.to_datetime(self.pipeline["at"]) == pd.Timestamp(self.period.end)]
+        open_deals = pipe.groupby("owner_rep_id")["deals"].sum()
+        keep = pipe[pipe["stage"] == "keep_interest"].groupby("owner_rep_id")["deals"].sum()
+        rows = pd.DataFrame([{"rep_id": r, **self.values(r)} for r in reps["rep_id"]])
+        rows = reps[["rep_id", "name"]].merge(rows, on="rep_id")
+        rows["open_deals"] = rows["rep_id"].map(open_deals).fillna(0)
+        rows["keep_interest"] = rows["rep_id"].map(keep).fillna(0)
+        rows["keep_interest_cap"] = float(company.keep_interest_cap)
+        rows["over_cap"] = rows["keep_interest"] > rows["keep_interest_cap"]
+        return rows
+
+
+def snapshot(wh: Warehouse, period: Period, company: Company, owners: list[str]) -> Snapshot:
+    """The month's rows: everything per owner; the idle list for the owners in `owners`."""
+    start, end = metrics.proposal_window(period.end)
+    ats = pd.date_range(end=pd.Timestamp(period.end), periods=HISTORY_MONTHS + 2, freq="MS")
+    return Snapshot(
+        period,
+        wh.mart("fs_proposals", start=start, end=end),
+        wh.mart("fs_closed", start=period.start, end=period.end),
+        wh.mart("fs_lead_time", start=period.start, end=period.end),
+        wh.mart("fs_pipeline", at=[t.to_pydatetime() for t in ats], asof=period.end),
+        idle_deals(wh, period, company, owners),
+    )
+
+
+def headlines(now: dict, before: dict, reference: dict) -> list[Headline]:
+    """Headlines against the previous month and a reference (the plan, or the team median)."""
+    return compare(HEADLINES, now, before, reference)
+
+
+def team_median(by_rep: pd.DataFrame) -> dict[str, float | None]:
+    """Each headline number's median over the reps in `by_rep` (what a personal report compares with)."""
+    return {key: (None if pd.isna(v := by_rep[key].astype("float64").median()) else float(v))
+            for key, *_ in HEADLINES}
+
+
+# ---------------------------------------------------------------- history (trailing months)
+
+
+@dataclass(frozen=True)
+class History:
+    """Deals closed and won over the HISTORY_MONTHS months to the period end, and the stage flow of
+    the deals created then, per owner."""
+
+    closed: pd.DataFrame
+    lead_time: pd.DataFrame
+    flow: pd.DataFrame
+
+    def win_rates(self, dimension: str, rep_id: str | None = None) -> pd.DataFrame:
+        """Closed, won, win rate and average contract value per value of a DIMENSIONS key."""
+        f = _owned(self.closed[self.closed["dimension"] == dimension], rep_id)
+        g = f.groupby("value")[["closed", "won", "won_mrr"]].sum()
+        if dimension == "size_band":
+            g = g.reindex([b for b in SIZE_BANDS if b in g.index])
+        g["win_rate"] = metrics.win_rate(g["won"], g["closed"])
+        g["average_deal_size"] = metrics.ratio(g["won_mrr"], g["won"])
+        return g.drop(columns="won_mrr").reset_index()
+
+    def by_direction(self, rep_id: str | None = None) -> pd.DataFrame:
+        """Inbound vs outbound: win rate, average contract value and median lead time."""
+        rates = self.win_rates("direction", rep_id).set_index("value")
+        lead = _owned(self.lead_time, rep_id)
+        rates["median_lead_time"] = pd.Series({d: metrics.weighted_median(g["days"], g["won"])
+                                               for d, g in lead.groupby("direction")}, dtype="float64")
+        return rates.rename_axis("direction").reset_index()
+
+    def stage_flow(self, rep_id: str | None = None) -> pd.DataFrame:
+        """Per funnel stage: deals that entered it in any order and strictly in order, the
+        stage-to-stage conversion of each, and the median and mean days spent in the stage."""
+        f = _owned(self.flow, rep_id)
+        rows = []
+        for stage in STAGES:
+            s = f[f["stage"] == stage]
+            timed = s.dropna(subset=["days"])
+            rows.append({"stage": stage, "entered_any": float(s["deals"].sum()),
+                         "entered_strict": float(s.loc[s["strict"], "deals"].sum()),
+                         "median_days": metrics.weighted_median(timed["days"], timed["deals"]),
+                         "mean_days": metrics.ratio(float((timed["days"] * timed["deals"]).sum()),
+                                                    float(timed["deals"].sum()))})
+        out = pd.DataFrame(rows)
+        out.insert(2, "conversion_any", metrics.step_conversion(out["entered_any"]))
+        out["conversion_strict"] = metrics.step_conversion(out["entered_strict"])
+        return out
+
+
+def history(wh: Warehouse, period: Period) -> History:
+    start = _months_before(period.end, HISTORY_MONTHS)
+    return History(wh.mart("fs_closed", start=start, end=period.end),
+                   wh.mart("fs_lead_time", start=start, end=period.end),
+                   wh.mart("fs_stage_flow", start=start, end=period.end))

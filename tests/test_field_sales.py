@@ -1,0 +1,323 @@
+"""Field sales: marts and metrics on hand-made deals, the demo's planted truths, and the reports."""
+
+import datetime as dt
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+
+from conftest import TEST_END, make_db
+from pages import assert_headlines, assert_stakeholder_page
+from revbook import field_sales as fs
+from revbook import metrics, periods, planted, roster, runner, settings
+from revbook.runner import PlanError
+from revbook.warehouse import DuckDBWarehouse
+
+ts = pd.Timestamp
+MARCH = periods.parse("month", "2026-03")
+
+
+def _deals(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["opportunity_id", "account_id", "lead_id", "owner_rep_id", "created_at",
+                                       "is_won", "closed_at", "amount"])
+
+
+def _history(rows: dict[str, list[tuple[str, str]]]) -> pd.DataFrame:
+    return pd.DataFrame([(o, stage, ts(at)) for o, entries in rows.items() for stage, at in entries],
+                        columns=["opportunity_id", "stage", "entered_at"])
+
+
+def _activities(rows: list[tuple[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame({"opportunity_id": pd.Series([o for o, _ in rows], dtype=object),
+                         "occurred_at": pd.Series([ts(t) for _, t in rows], dtype="datetime64[ns]")})
+
+
+@pytest.fixture()
+def db(tmp_path):
+    """Build a warehouse from the given tables (plus an empty-enough reps/accounts/leads)."""
+    def build(**tables: pd.DataFrame) -> DuckDBWarehouse:
+        base = {
+            "reps": pd.DataFrame({"rep_id": ["F1", "F2", "F'3", "I1"], "name": ["Ken", "<b>Bo</b>", "O'Neil", "Is"],
+                                  "team": ["field_sales"] * 3 + ["inside_sales"], "segment": ["smb"] * 3 + [None],
+                                  "monthly_sql_capacity": [None] * 4, "active": [True] * 4}),
+            "accounts": pd.DataFrame({"account_id": ["A1", "A2", "A3", "A4", "A5"], "name": list("abcde"),
+                                      "industry": ["製造業", "製造業", "金融業", "小売", "小売"],
+                                      "employee_count": [30, 31, 999, 1000, 100]}),
+            "leads": pd.DataFrame({"lead_id": ["L1", "L2"], "created_at": [ts("2026-01-01"), ts("2026-02-01")],
+                                   "lead_source": ["seminar", "list"], "direction": ["inbound", "outbound"],
+                                   "owner_rep_id": ["I1", "I1"]}),
+        }
+        return DuckDBWarehouse(make_db(tmp_path / "fs.duckdb", {**base, **tables}))
+    return build
+
+
+# ---------------------------------------------------------------- proposals (rolling 30 days)
+
+
+def test_proposals_count_accounts_with_activity_in_the_proposal_stage_over_30_rolling_days(db):
+    deals = _deals([("O1", "A1", None, "F1", ts("2026-01-01"), False, None, 1.0),
+                    ("O2", "A2", None, "F1", ts("2026-01-01"), False, None, 1.0),
+                    ("O3", "A3", None, "F2", ts("2026-01-01"), False, None, 1.0),
+                    ("O4", "A4", None, "F2", ts("2026-01-01"), False, None, 1.0),
+                    ("O5", "A1", None, "F2", ts("2026-01-01"), False, None, 1.0),
+                    ("O6", "A5", None, "F1", ts("2026-01-01"), False, None, 1.0)])
+    history = _history({"O1": [("proposal", "2026-03-01 12:00"), ("negotiation", "2026-03-20")],
+                        "O2": [("proposal", "2026-02-10")],
+                        "O3": [("proposal", "2026-03-05"), ("negotiation", "2026-03-10")],
+                        "O4": [("qualification", "2026-03-01")],
+                        "O5": [("proposal", "2026-03-18")],
+                        "O6": [("proposal", "2026-01-20")]})
+    acts = _activities([("O1", "2026-03-01 12:00"),  # March, but before the 30-day window (from 03-02)
+                        ("O1", "2026-03-02 00:00"),  # first instant of the window: counts
+                        ("O2", "2026-02-28"), ("O2", "2026-04-01 00:00"),  # before, and at the exclusive end
+                        ("O3", "2026-03-10"),  # the negotiation entry: not a proposal activity
+                        ("O3", "2026-03-09"),  # in proposal: counts
+                        ("O4", "2026-03-15"),  # qualification: never a proposal
+                        ("O5", "2026-03-20"),  # F2's proposal to A1, which F1 also proposed to
+                        ("O6", "2026-01-29 23:59"), ("O6", "2026-01-30 09:00")])  # February's window starts 01-30
+    with db(opportunities=deals, opportunity_stage_history=history, activities=acts) as wh:
+        start, end = metrics.proposal_window(MARCH.end)
+        assert (start, end) == (dt.date(2026, 3, 2), dt.date(2026, 4, 1))
+        march = wh.mart("fs_proposals", start=start, end=end)
+        feb = wh.mart("fs_proposals", start=metrics.proposal_window(dt.date(2026, 3, 1))[0], end=dt.date(2026, 3, 1))
+    per_rep = march.dropna().set_index("owner_rep_id")["proposals"].to_dict()
+    assert per_rep == {"F1": 1, "F2": 2}  # F1: A1; F2: A3 and A1
+    assert march.loc[march["owner_rep_id"].isna(), "proposals"].item() == 2  # the team: A1 and A3, once each
+    assert feb.dropna().set_index("owner_rep_id")["proposals"].to_dict() == {"F1": 2}  # O6's 01-30 and O2's 02-28
+
+
+# ---------------------------------------------------------------- win rate, contract value, lead time
+
+
+def test_win_rate_contract_value_size_bands_and_lead_time(db):
+    deals = _deals([("W1", "A1", "L1", "F1", ts("2026-02-01"), True, ts("2026-03-11 23:00"), 100.0),
+                    ("X1", "A2", "L2", "F1", ts("2026-02-01"), False, ts("2026-03-05"), 500.0),
+                    ("W2", "A3", None, "F2", ts("2026-02-21"), True, ts("2026-03-31 23:59"), 300.0),
+                    ("W3", "A4", None, "F2", ts("2026-02-01"), True, ts("2026-04-01"), 900.0),  # April
+                    ("OP", "A5", None, "F2", ts("2026-02-01"), False, None, 50.0)])  # still open
+    with db(opportunities=deals) as wh:
+        closed = wh.mart("fs_closed", start=MARCH.start, end=MARCH.end)
+        lead = wh.mart("fs_lead_time", start=MARCH.start, end=MARCH.end)
+    hist = fs.History(closed, lead, pd.DataFrame(columns=["owner_rep_id", "stage", "strict", "days", "deals"]))
+    total = closed[closed["dimension"] == "all"][["closed", "won", "won_mrr"]].sum()
+    assert total.to_dict() == {"closed": 3, "won": 2, "won_mrr": 400.0}
+    assert metrics.win_rate(2, 3) == pytest.approx(2 / 3)
+    bands = hist.win_rates("size_band").set_index("value")
+    assert list(bands.index) == ["1-30", "31-100", "301-999"]  # 30 employees is 1-30, 31 is 31-100, 999 not 1000+
+    assert bands["average_deal_size"].to_dict() == pytest.approx({"1-30": 100.0, "31-100": float("nan"),
+                                                                  "301-999": 300.0}, nan_ok=True)
+    direction = hist.by_direction().set_index("direction")
+    assert direction["win_rate"].to_dict() == {"(no lead)": 1.0, "inbound": 1.0, "outbound": 0.0}
+    # lead time: lead L1 created 01-01 → won 03-11 = 69 days; W2 has no lead: opportunity 02-21 → 03-31 = 38 days
+    assert direction["median_lead_time"].to_dict() == pytest.approx(
+        {"(no lead)": 38.0, "inbound": 69.0, "outbound": float("nan")}, nan_ok=True)
+    assert hist.win_rates("industry", "F1").set_index("value")["closed"].to_dict() == {"製造業": 2}
+
+
+# ---------------------------------------------------------------- pipeline, close rates, forecast
+
+
+def test_pipeline_close_rates_weighted_value_and_forecast(db):
+    deals = _deals([("P1", "A1", None, "F1", ts("2025-12-01"), True, ts("2026-01-20"), 100.0),
+                    ("P2", "A2", None, "F1", ts("2025-12-01"), False, ts("2026-02-15"), 200.0),
+                    ("P3", "A3", None, "F2", ts("2026-01-10"), False, None, 400.0),
+                    ("P4", "A4", None, "F2", ts("2026-01-02"), True, ts("2026-03-05"), 800.0)])
+    history = _history({"P1": [("qualification", "2025-12-01"), ("proposal", "2025-12-15"),
+                               ("closed_won", "2026-01-20")],
+                        "P2": [("qualification", "2025-12-01"), ("proposal", "2025-12-20"),
+                               ("closed_lost", "2026-02-15")],
+                        "P3": [("qualification", "2026-01-10")],
+                        "P4": [("qualification", "2026-01-02"), ("closed_won", "2026-03-05")]})
+    feb = periods.parse("month", "2026-02")
+    with db(opportunities=deals, opportunity_stage_history=history) as wh:
+        ats = [dt.datetime(2026, 1, 1), dt.datetime(2026, 2, 1), dt.datetime(2026, 3, 1)]
+        pipe = wh.mart("fs_pipeline", at=ats, asof=feb.end)
+    rows = {(r.at.month, r.owner_rep_id, r.stage): r for r in pipe.itertuples()}
+    assert set(rows) == {(1, "F1", "proposal"), (2, "F1", "proposal"), (2, "F2", "qualification"),
+                         (3, "F2", "qualification")}
+    jan = rows[(1, "F1", "proposal")]  # P1 (won 01-20, before the next snapshot) and P2 (lost in February)
+    assert (jan.deals, jan.mrr, jan.won_next, jan.won_next_mrr, jan.won, jan.lost) == (2, 300.0, 1, 100.0, 1, 1)
+    assert rows[(3, "F2", "qualification")].won == 0  # P4 is won on 03-05, after the as-of date
+    snap = fs.Snapshot(feb, *(pd.DataFrame() for _ in range(3)), pipe, pd.DataFrame())
+    rates = snap.rates(feb.end)
+    # proposal: P1 + P2 at 01-01, P2 at 02-01 → 1 won, 2 lost (deal-months); qualification: none closed by 03-01
+    assert rates.loc["proposal", "close_rate"] == pytest.approx(1 / 3)
+    assert rates.loc["proposal", "month_rate"] == pytest.approx(100 / 500)  # ¥100 won within a month of ¥500
+    assert pd.isna(rates.loc["qualification", "close_rate"])
+    open_now = snap.open_pipeline().set_index("stage")  # at 03-01: P3 and P4 in qualification
+    assert open_now.loc["qualification", "mrr"] == 1200.0
+    assert open_now["weighted_mrr"].sum() == 0.0  # no close history for qualification: weighs nothing
+    assert metrics.weighted_pipeline(pd.Series([100.0, 200.0]), pd.Series([0.5, float("nan")])) == 50.0
+
+
+# ---------------------------------------------------------------- stage flow
+
+
+def test_stage_flow_strict_and_any_order_with_time_in_stage(db):
+    deals = _deals([(o, "A1", None, "F1", ts("2026-01-01"), False, None, 1.0) for o in ("S1", "S2", "S3")]
+                   + [("OLD", "A1", None, "F1", ts("2025-01-01"), False, None, 1.0)])
+    history = _history({
+        "S1": [("qualification", "2026-01-01"), ("proposal", "2026-01-11"), ("negotiation", "2026-01-21"),
+               ("closed_won", "2026-02-10")],
+        "S2": [("qualification", "2026-01-05"), ("negotiation", "2026-01-19"), ("closed_won", "2026-01-25")],
+        "S3": [("proposal", "2026-01-03")],  # entered without qualification; still there
+        "OLD": [("qualification", "2025-01-01")],  # created before the window
+    })
+    with db(opportunities=deals, opportunity_stage_history=history) as wh:
+        flow = wh.mart("fs_stage_flow", start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 1))
+    table = fs.History(pd.DataFrame(), pd.DataFrame(), flow).stage_flow().set_index("stage")
+    assert table["entered_any"].to_dict() == {"qualification": 2, "proposal": 2, "negotiation": 2, "closed_won": 2}
+    assert table["entered_strict"].to_dict() == {"qualification": 2, "proposal": 1, "negotiation": 1,
+                                                 "closed_won": 1}
+    assert table["conversion_strict"].tolist()[1:] == [0.5, 1.0, 1.0]
+    assert table["conversion_any"].tolist()[1:] == [1.0, 1.0, 1.0]
+    # days in qualification: S1 10, S2 14 → median 12; proposal: S1 10 (S3 is still there)
+    assert table.loc["qualification", "median_days"] == 12.0
+    assert table.loc["proposal", "median_days"] == 10.0
+    assert table.loc["negotiation", "mean_days"] == pytest.approx((20 + 6) / 2)
+    assert pd.isna(table.loc["closed_won", "median_days"])
+
+
+# ---------------------------------------------------------------- idle deals
+
+
+def test_idle_rule_boundaries_keep_interest_and_owner_binding(db):
+    open_deal = lambda o, owner="F1": (o, "A1", "L1", owner, ts("2026-01-01"), False, None, 10.0)  # noqa: E731
+    deals = _deals([open_deal(o) for o in ("EXACT", "SECOND", "KEEP", "NOACT", "MOVED", "FUTURE")]
+                   + [("WON", "A1", None, "F1", ts("2026-01-01"), True, ts("2026-02-01"), 10.0),
+                      open_deal("QUOTE", "F'3"), open_deal("OTHER", "F2")])
+    history = _history({o: [("qualification", "2026-01-15")] for o in ("EXACT", "SECOND", "NOACT", "FUTURE",
+                                                                        "QUOTE", "OTHER")}
+                       | {"KEEP": [("keep_interest", "2026-01-15")],
+                          "MOVED": [("qualification", "2026-01-15"), ("proposal", "2026-03-20")],
+                          "WON": [("qualification", "2026-01-01"), ("closed_won", "2026-02-01")]})
+    acts = _activities([("EXACT", "2026-03-02 00:00"),  # exactly 30 days before the month end: idle
+                        ("SECOND", "2026-03-02 00:00:01"),  # one second later: not idle
+                        ("KEEP", "2026-02-01"), ("MOVED", "2026-01-20"), ("WON", "2026-01-01"),
+                        ("FUTURE", "2026-02-01"), ("FUTURE", "2026-04-02"),  # after the month: ignored
+                        ("QUOTE", "2026-02-01"), ("OTHER", "2026-02-01")])
+    company = settings.company().model_copy(update={"idle_deal_days": 30})
+    with db(opportunities=deals, opportunity_stage_history=history, activities=acts) as wh:
+        idle = fs.idle_deals(wh, MARCH, company, ["F1"]).set_index("opportunity_id")
+        quoted = fs.idle_deals(wh, MARCH, company, ["F'3"])
+        injected = fs.idle_deals(wh, MARCH, company, ["x' OR '1'='1"])
+    assert metrics.idle_cutoff(MARCH.end, 30) == dt.datetime(2026, 3, 2)
+    assert sorted(idle.index) == ["EXACT", "FUTURE", "KEEP", "NOACT"]  # MOVED's stage change counts as a touch
+    assert idle.loc["EXACT", "days_idle"] == 30
+    assert idle.loc["KEEP", "stage"] == "keep_interest"
+    assert idle.loc["NOACT", "last_touch_at"] == ts("2026-01-15")  # no activity: the stage entry is the last touch
+    assert idle.loc["EXACT", "inside_sales_rep_id"] == "I1"
+    assert list(quoted["opportunity_id"]) == ["QUOTE"] and quoted["owner_name"].item() == "O'Neil"
+    assert injected.empty
+
+
+def test_keep_interest_cap_flags_reps_over_it(db):
+    deals = _deals([(f"K{i}", "A1", None, "F1" if i < 3 else "F2", ts("2026-01-01"), False, None, 1.0)
+                    for i in range(4)])
+    history = _history({f"K{i}": [("keep_interest", "2026-02-01")] for i in range(4)})
+    with db(opportunities=deals, opportunity_stage_history=history, activities=_activities([])) as wh:
+        company = settings.company().model_copy(update={"keep_interest_cap": 2})
+        snap = fs.snapshot(wh, MARCH, company, ["F1", "F2"])
+        by_rep = snap.by_rep(roster.active(wh, "field_sales"), company).set_index("rep_id")
+    assert by_rep["keep_interest"].to_dict() == {"F1": 3, "F2": 1, "F'3": 0}
+    assert by_rep["over_cap"].to_dict() == {"F1": True, "F2": False, "F'3": False}  # 3 > cap 2; 2 would be fine
+    assert by_rep["idle_deals"].to_dict() == {"F1": 3, "F2": 1, "F'3": 0}  # untouched since 02-01: all idle
+    assert snap.values()["idle_deals"] == 4
+
+
+# ---------------------------------------------------------------- the demo's planted truths (scale 1)
+
+
+@pytest.fixture(scope="module")
+def demo_fs(scale1_warehouse):
+    con = duckdb.connect(str(scale1_warehouse), read_only=True)
+    frames = {t: con.sql(f"SELECT * FROM {t}").df() for t in ("opportunities", "activities", "targets")}
+    con.close()
+    p = periods.parse("month", TEST_END)
+    with DuckDBWarehouse(scale1_warehouse) as wh:
+        owners = list(wh.mart("reps")["rep_id"])
+        yield frames, fs.snapshot(wh, p, settings.company(), owners), fs.history(wh, p)
+
+
+def test_every_planted_idle_deal_is_returned_and_nothing_active(demo_fs):
+    frames, snap, _ = demo_fs
+    planted_ids = planted.planted_idle_deals(frames)
+    assert len(planted_ids) >= 10
+    assert set(snap.idle["opportunity_id"]) == planted_ids
+    assert (snap.idle["days_idle"] >= planted.IDLE_DEAL_DAYS).all()
+
+
+def test_inbound_deals_win_more_and_faster(demo_fs):
+    _, _, hist = demo_fs
+    d = hist.by_direction().set_index("direction")
+    assert d.loc["inbound", "win_rate"] > d.loc["outbound", "win_rate"] + 0.08
+    assert d.loc["inbound", "median_lead_time"] < d.loc["outbound", "median_lead_time"] - 15
+
+
+# ---------------------------------------------------------------- the rendered reports
+
+
+def test_team_and_personal_reports_render_for_active_reps_only(monthly_run, demo_warehouse, demo_frames):
+    code, out = monthly_run
+    assert code == 0
+    reps = demo_frames["reps"]
+    fs_reps = reps[reps["team"] == "field_sales"]
+    active, inactive = fs_reps.loc[fs_reps["active"], "rep_id"], fs_reps.loc[~fs_reps["active"], "rep_id"]
+    assert planted.FORMER_FS_REP in set(inactive)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for r in active:
+        assert (out / "field_sales" / f"pipeline--{r}.html").is_file()
+        assert f'href="field_sales/pipeline--{r}.html"' in index
+        assert f'href="field_sales/pipeline--{r}.idle_deals.csv"' in index
+    assert not list((out / "field_sales").glob(f"pipeline--{planted.FORMER_FS_REP}*"))
+    company, p = settings.company(), periods.parse("month", TEST_END)
+    with DuckDBWarehouse(demo_warehouse) as wh:
+        owners = list(wh.mart("reps")["rep_id"])
+        now, before = fs.snapshot(wh, p, company, owners), fs.snapshot(wh, p.previous(), company, owners)
+        team = now.by_rep(roster.active(wh, "field_sales"), company)
+    page = assert_stakeholder_page(out / "field_sales" / "pipeline.html")
+    assert "pipeline.idle_deals.csv" in page.links
+    mine = sorted(active)[0]
+    assert_headlines(out / "field_sales" / f"pipeline--{mine}.html",
+                     fs.headlines(now.values(mine), before.values(mine), fs.team_median(team)), "Team median")
+    personal = assert_stakeholder_page(out / "field_sales" / f"pipeline--{mine}.html").body
+    others = set(active) - {mine}
+    assert not any(f">{r}<" in personal for r in others)  # a personal page shows no other rep's row
+    csv = (out / "field_sales" / "pipeline.idle_deals.csv").read_bytes()
+    assert csv.startswith(b"\xef\xbb\xbf")  # utf-8 with BOM, for Excel
+    listed = pd.read_csv(out / "field_sales" / "pipeline.idle_deals.csv", encoding="utf-8-sig")
+    assert set(listed["opportunity_id"]) == set(now.idle["opportunity_id"])
+    mine_csv = pd.read_csv(out / "field_sales" / f"pipeline--{mine}.idle_deals.csv", encoding="utf-8-sig")
+    assert set(mine_csv["opportunity_id"]) == set(now.idle.loc[now.idle["owner_rep_id"] == mine, "opportunity_id"])
+
+
+def test_demo_names_in_japanese_and_with_quotes_render(monthly_run, demo_frames):
+    _, out = monthly_run
+    reps = demo_frames["reps"].set_index("rep_id")
+    team = (out / "field_sales" / "pipeline.html").read_text(encoding="utf-8")
+    assert reps.loc["FS01", "name"] in team  # Japanese, as written
+    oneil = (out / "field_sales" / "pipeline--FS02.html").read_text(encoding="utf-8")
+    assert "<strong>report for:</strong> Dan O'Neil (FS02)" in oneil  # text content: the quote is harmless
+
+
+def test_a_rep_with_quotes_and_html_in_id_and_name_renders_escaped_and_unknown_reps_fail_before_any_kernel(
+        tmp_path, monkeypatch, demo_warehouse):
+    path = tmp_path / "quoted.duckdb"
+    shutil.copy(demo_warehouse, path)
+    con = duckdb.connect(str(path))
+    for table, column in (("reps", "rep_id"), ("opportunities", "owner_rep_id"), ("activities", "rep_id")):
+        con.execute(f"UPDATE {table} SET {column} = 'FS''01' WHERE {column} = 'FS01'")
+    con.execute("UPDATE reps SET name = '<b>Bold</b> O''Neil 山田' WHERE rep_id = 'FS''01'")
+    con.close()
+    monkeypatch.setenv("REVBOOK_WAREHOUSE", str(path))
+    monkeypatch.setenv("REVBOOK_OUTPUTS", str(tmp_path / "out"))
+    for rep in ("NOPE", planted.FORMER_FS_REP):
+        with pytest.raises(PlanError, match=f"unknown rep '{rep}': not an active field_sales rep"):
+            runner.plan("monthly", TEST_END, rep=rep)
+    assert runner.run("monthly", TEST_END, only=["field_sales"], rep="FS'01") == 0
+    out = tmp_path / "out" / TEST_END / "field_sales"
+    assert sorted(f.name for f in out.iterdir()) == ["pipeline--FS'01.html", "pipeline--FS'01.idle_deals.csv",
+                                                     "pipeline--FS'01.metrics.json"]
+    page = assert_stakeholder_page(out / "pipeline--FS'01.html").text
+    assert "&lt;b&gt;Bold&lt;/b&gt; O'Neil 山田 (FS'01)" in page and "<b>Bold</b>" not in page
