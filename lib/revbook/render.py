@@ -58,7 +58,8 @@ def metrics(nb: nbformat.NotebookNode) -> dict:
 
 def attachments(nb: nbformat.NotebookNode) -> dict[str, str]:
     """The tables the notebook offered as files (revbook.report.attachment): name → CSV text."""
-    return {o["data"][ATTACHMENT_MIME]["name"]: o["data"][ATTACHMENT_MIME]["csv"] for o in _outputs(nb, ATTACHMENT_MIME)}
+    found = (o["data"][ATTACHMENT_MIME] for o in _outputs(nb, ATTACHMENT_MIME))
+    return {a["name"]: a["csv"] for a in found}
 
 
 def write_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
