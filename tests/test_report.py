@@ -15,7 +15,8 @@ from revbook import report  # noqa: E402
 
 @pytest.mark.parametrize("value, unit, text", [
     (1234567.4, "money", "¥1,234,567"), (-2500, "money", "−¥2,500"), (0.0123, "pct", "1.2%"),
-    (-0.02, "pct", "-2.0%"), (1234, "count", "1,234"), (dt.date(2026, 3, 1), "month", "2026-03"),
+    (-0.02, "pct", "-2.0%"), (1234, "count", "1,234"), (1.5, "count", "1.5"), (2.0, "count", "2"),
+    (dt.date(2026, 3, 1), "month", "2026-03"),
     (dt.date(2026, 3, 8), "date", "2026-03-08"), (pd.Timestamp("2026-03-08"), "date", "2026-03-08"),
     (None, "pct", "n/a"), (float("nan"), "money", "n/a"), (float("inf") * 0, "count", "n/a"),
 ])

@@ -30,8 +30,8 @@ def _missing(value: object) -> bool:
 
 
 def fmt(value: float | dt.date | None, unit: Unit) -> str:
-    """A value as the reports print it: ¥1,234,567 / 12.3% / 1,234 / 2026-10 / 3.20× / 4.5 months;
-    "n/a" when undefined."""
+    """A value as the reports print it: ¥1,234,567 / 12.3% / 1,234 (1.5 for a median or pro-rata
+    count that is not whole) / 2026-10 / 3.20× / 4.5 months; "n/a" when undefined."""
     if value is None or _missing(value):
         return "n/a"
     if isinstance(value, dt.date):
@@ -47,7 +47,7 @@ def fmt(value: float | dt.date | None, unit: Unit) -> str:
         return f"{value:,.1f} months"
     if unit == "days":
         return f"{value:,.1f} days"
-    return f"{value:,.0f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def fmt_change(value: float | None, reference: float | None, unit: Unit) -> str:
