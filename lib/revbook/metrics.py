@@ -278,3 +278,22 @@ def weighted_pipeline(mrr: pd.Series, close_rate: pd.Series) -> float:
 def step_conversion(counts: pd.Series) -> pd.Series:
     """Stage-to-stage conversion: each count ÷ the one before (the first is n/a)."""
     return ratio(counts, counts.shift(1))
+
+
+# ---------------------------------------------------------------- customer success
+
+
+def auc(risk: pd.Series, positive: pd.Series) -> float | None:
+    """Area under the ROC curve: the chance that a random positive (e.g. a churner) has a higher
+    `risk` than a random negative, ties counting half (the Mann-Whitney U ÷ n₁n₀)."""
+    pos = positive.astype(bool).to_numpy()
+    n1, n0 = int(pos.sum()), int((~pos).sum())
+    if n1 == 0 or n0 == 0:
+        return None
+    ranks = risk.rank(method="average").to_numpy()
+    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def upsell_rate(expanded_customers: Num, customers_at_start: Num) -> Num | None:
+    """Upsell/cross-sell rate = customers whose MRR grew in the month ÷ customers at month start."""
+    return ratio(expanded_customers, customers_at_start)

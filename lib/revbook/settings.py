@@ -32,6 +32,19 @@ class Alerts(_Strict):
     open_high_priority_days: int = Field(default=14, ge=1)
 
 
+class Health(_Strict):
+    """The customer health score (0-100): bands, and optional weights that replace the fitted ones."""
+
+    red_below: float = Field(default=40, gt=0, lt=100)
+    green_from: float = Field(default=70, gt=0, lt=100)
+    weights: dict[str, float] | None = None  # driver → churn log-odds per standard deviation
+    onboarding_login_days: int = Field(default=10, ge=1)  # login days in the first 30 that complete onboarding
+
+    def model_post_init(self, _: Any) -> None:
+        if self.red_below >= self.green_from:
+            raise ValueError(f"red_below ({self.red_below}) must be below green_from ({self.green_from})")
+
+
 class HotLeads(_Strict):
     min_page_views: int = Field(default=5, ge=1)
     window_days: int = Field(default=14, ge=1)
@@ -49,6 +62,7 @@ class Company(_Strict):
     idle_deal_days: int = Field(default=30, ge=1)
     keep_interest_cap: int = Field(default=100, ge=0)
     alerts: Alerts = Alerts()
+    health: Health = Health()
     hot_leads: HotLeads = HotLeads()
 
     def model_post_init(self, _: Any) -> None:

@@ -39,6 +39,7 @@ SELECT
     COUNT(CASE WHEN prev_mrr > 0 THEN 1 END) AS customers_start,
     COUNT(CASE WHEN prev_mrr = 0 AND cur_mrr > 0 AND first_start > prev_end THEN 1 END) AS new_customers,
     COUNT(CASE WHEN prev_mrr > 0 AND cur_mrr = 0 THEN 1 END) AS churned_customers,
+    COUNT(CASE WHEN prev_mrr > 0 AND cur_mrr > prev_mrr THEN 1 END) AS expanded_customers,
     COUNT(CASE WHEN prev_mrr = 0 AND cur_mrr > 0 AND first_start <= prev_end THEN 1 END) AS reactivated_customers,
     COUNT(CASE WHEN cur_mrr > 0 THEN 1 END) AS customers_end
 FROM account_months
