@@ -121,6 +121,10 @@ UPSELL_MULTIPLIER: float = 3.0
 """Heavy UPSELL_FEATURE users upgrade at 3x the rate of other accounts: reports see accounts in
 the top fifth of feature_api use expand about 3x as often."""
 
+CHURN_NON_DRIVER: str = "feature_dashboard"
+"""A product_usage_daily event type generated independently of churn (dashboard views per active
+user): a churn model must not find it significant."""
+
 # --- 8. the FS rep over SQL capacity ----------------------------------------------------------
 
 SQL_CAPACITY_BY_SEGMENT: Mapping[str, int] = {"smb": 60, "mid": 45, "enterprise": 30}
