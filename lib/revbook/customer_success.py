@@ -43,17 +43,22 @@ def panel(wh: Warehouse, at: list[dt.date], company: Company) -> pd.DataFrame:
     return features(p, company)
 
 
+def _per(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    out = metrics.ratio(numerator, denominator.astype("float64"))
+    assert isinstance(out, pd.Series)
+    return out
+
+
 def features(p: pd.DataFrame, company: Company) -> pd.DataFrame:
     """Model features from the panel's raw counts (added as columns; FEATURE_LABELS names them)."""
     p = p.copy()
     since = (p["month"] - pd.to_datetime(p["last_login"])).dt.days
     p["days_since_login"] = since.fillna(LOGIN_LOOKBACK_DAYS + 1)
     p["no_login"] = (p["days_since_login"] >= company.alerts.no_login_days).astype(float)
-    p["error_rate"] = metrics.ratio(p["errors_91d"], p["logins_91d"]).fillna(0.0)
-    p["login_days"] = p["login_days_28d"].astype(float)
+    p["error_rate"] = _per(p["errors_91d"], p["logins_91d"]).fillna(0.0)
     p["active_users"] = p["active_user_days_28d"] / 28
-    p["usage_trend"] = (metrics.ratio(p["logins_28d"], p["logins_prior_28d"]) - 1).clip(-1, 3).fillna(0.0)
-    p["usage_change_7d"] = metrics.ratio(p["logins_7d"], p["logins_prior_4w"] / 4) - 1
+    p["usage_trend"] = (_per(p["logins_28d"], p["logins_prior_28d"]) - 1).clip(-1, 3).fillna(0.0)
+    p["usage_change_7d"] = _per(p["logins_7d"], p["logins_prior_4w"] / 4) - 1
     user_days = p["active_user_days_28d"].clip(lower=1)
     for col in [c for c in p.columns if c.startswith("events:")]:
         p[f"use:{col.split(':', 1)[1]}"] = p[col].fillna(0) / user_days
