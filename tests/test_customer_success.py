@@ -103,9 +103,9 @@ def test_health_bands_follow_params():
 
 @pytest.fixture(scope="module")
 def demo_cs(scale1_warehouse):
-    end = periods.parse("month", TEST_END).start  # the last observation whose month is complete
+    months = periods.parse("month", TEST_END).trailing(18)  # the last observation's month is complete
     with DuckDBWarehouse(scale1_warehouse) as wh:
-        p = cs.panel(wh, cs.month_starts(end, 18), settings.company())
+        p = cs.panel(wh, [m.start for m in months], settings.company())
     train, test = cs.holdout(p)
     drivers, table = cs.churn_drivers(train)
     return train, test, drivers, table.set_index("feature")

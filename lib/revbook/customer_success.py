@@ -24,11 +24,6 @@ LOGIN_LOOKBACK_DAYS = 91
 BANDS = ("red", "yellow", "green")
 
 
-def month_starts(end: dt.date, count: int) -> list[dt.date]:
-    """`count` month starts ending with `end` (a month start), oldest first."""
-    return [d.date() for d in pd.date_range(end=pd.Timestamp(end), periods=count, freq="MS")]
-
-
 def panel(wh: Warehouse, at: list[dt.date], company: Company) -> pd.DataFrame:
     """The customer panel at the observation dates `at`, with the model features (see `features`)."""
     p = wh.mart("cs_panel", at=at, target_industries=list(company.target_industries))

@@ -124,13 +124,13 @@ class Snapshot:
 def snapshot(wh: Warehouse, period: Period, company: Company, owners: list[str]) -> Snapshot:
     """The month's rows: everything per owner; the idle list for the owners in `owners`."""
     start, end = metrics.proposal_window(period.end)
-    ats = pd.date_range(end=pd.Timestamp(period.end), periods=HISTORY_MONTHS + 2, freq="MS")
+    ats = [dt.datetime.combine(m.start, dt.time()) for m in period.shift(1).trailing(HISTORY_MONTHS + 2)]
     return Snapshot(
         period,
         wh.mart("fs_proposals", start=start, end=end),
         wh.mart("fs_closed", start=period.start, end=period.end),
         wh.mart("fs_lead_time", start=period.start, end=period.end),
-        wh.mart("fs_pipeline", at=[t.to_pydatetime() for t in ats], asof=period.end),
+        wh.mart("fs_pipeline", at=ats, asof=period.end),
         idle_deals(wh, period, company, owners),
     )
 

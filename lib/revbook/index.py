@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from revbook.render import write_atomic
+from revbook.files import write_atomic
 
 MANIFEST = "manifest.json"
 

@@ -13,7 +13,6 @@ import datetime as dt
 import http.client
 import json
 import os
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from revbook.files import write_atomic
 
 WEBHOOK_ENV = "SLACK_WEBHOOK_URL"
 
@@ -240,18 +241,7 @@ def _record(state_path: Path, keys: list[str], day: str) -> None:
     if today is not None:
         cutoff = today - dt.timedelta(days=KEEP_DAYS)
         sent = {k: v for k, v in sent.items() if (first := _date(v)) is not None and first >= cutoff}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"sent": dict(sorted(sent.items()))}, handle, indent=1, ensure_ascii=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps({"sent": dict(sorted(sent.items()))}, indent=1, ensure_ascii=False) + "\n")
 
 
 def _date(text: str) -> dt.date | None:

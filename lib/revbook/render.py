@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import copy
 import html as html_text
-import os
-import tempfile
 from functools import cache
 from importlib import resources
-from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
@@ -60,16 +57,3 @@ def attachments(nb: nbformat.NotebookNode) -> dict[str, str]:
     """The tables the notebook offered as files (revbook.report.attachment): name → CSV text."""
     found = (o["data"][ATTACHMENT_MIME] for o in _outputs(nb, ATTACHMENT_MIME))
     return {a["name"]: a["csv"] for a in found}
-
-
-def write_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
-    """Write `text` to `path` via a temp file + rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

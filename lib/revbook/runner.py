@@ -31,6 +31,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from revbook import index, paths, periods, render, settings
+from revbook.files import write_atomic
 from revbook.marketing import ATTRIBUTION_MODELS
 from revbook.periods import SCHEDULE_KINDS, Period
 from revbook.warehouse import connect
@@ -207,13 +208,14 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str]) -> Resu
         )
         html_path = out / job.department / f"{job.name}.html"
         metrics_path = html_path.with_suffix(".metrics.json")
-        files = {name: f"{job.name}.{name}.csv" for name in render.attachments(nb)}
+        attachments = render.attachments(nb)
+        files = {name: f"{job.name}.{name}.csv" for name in attachments}
         page = render.html(nb, {**banner, "title": f"{job.department} / {job.name}",
                                 "index_href": "../index.html"}, files)
-        for name, csv in render.attachments(nb).items():  # utf-8 with BOM: Excel reads Japanese right
-            render.write_atomic(html_path.with_name(files[name]), csv, encoding="utf-8-sig")
-        render.write_atomic(metrics_path, json.dumps(render.metrics(nb), ensure_ascii=False, indent=2))
-        render.write_atomic(html_path, page)
+        for name, csv in attachments.items():  # utf-8 with BOM: Excel reads Japanese right
+            write_atomic(html_path.with_name(files[name]), csv, encoding="utf-8-sig")
+        write_atomic(metrics_path, json.dumps(render.metrics(nb), ensure_ascii=False, indent=2))
+        write_atomic(html_path, page)
         result.status = "ok"
         result.html = str(html_path.relative_to(out))
         result.metrics = str(metrics_path.relative_to(out))
@@ -264,7 +266,7 @@ def _write_manifest(out: Path, schedule: str, period: Period, results: list[Resu
         elif r.status == "ok":
             entry["last_good_at"] = r.finished_at
         manifest["reports"][r.key] = entry
-    render.write_atomic(path, json.dumps(manifest, ensure_ascii=False, indent=2))
+    write_atomic(path, json.dumps(manifest, ensure_ascii=False, indent=2))
     return manifest
 
 
