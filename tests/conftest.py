@@ -80,3 +80,12 @@ def scale1_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("scale1") / "demo.duckdb"
     load.build_warehouse(demo.generate(scale=1.0, seed=42, end_month=TEST_END), path, {"source": "demo"})
     return path
+
+
+@pytest.fixture
+def webhook():
+    """A stand-in Slack webhook on 127.0.0.1 (see webhook.py)."""
+    from webhook import serve
+
+    with serve() as hook:
+        yield hook

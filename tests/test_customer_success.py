@@ -39,14 +39,15 @@ def panel_wh(tmp_path):
         "end_date": [None, d(2026, 3, 15), d(2026, 3, 10), None, None],
     })
     usage = _usage([
-        ("2026-02-09", "A", "login", 3),  # A: last login exactly 20 days before 03-01
-        ("2026-02-10", "B", "login", 2),  # B: 19 days
+        ("2026-02-08", "A", "login", 3),  # A: last login exactly 20 days before 02-28, the last day seen
+        ("2026-02-09", "B", "login", 2),  # B: 19 days
         ("2026-02-20", "A", "error", 1), ("2026-01-20", "A", "login", 1),
         ("2026-03-05", "A", "login", 9), ("2026-03-02", "A", "error", 5),  # in the churn month: unseen
         ("2026-02-25", "C", "login", 4), ("2026-02-25", "C", "active_user", 2),
         ("2026-02-25", "C", "feature_api", 10),
     ])
-    accounts = pd.DataFrame({"account_id": ["A", "B", "C", "E"], "industry": ["製造業", "小売", "金融業", "小売"]})
+    accounts = pd.DataFrame({"account_id": ["A", "B", "C", "E"], "name": ["甲", "乙", "丙", "戊"],
+                             "industry": ["製造業", "小売", "金融業", "小売"]})
     tickets = pd.DataFrame({
         "ticket_id": ["T1", "T2", "T3"], "account_id": ["A", "A", "B"],
         "created_at": [ts("2026-02-01"), ts("2026-02-20"), ts("2026-03-03")],
@@ -103,16 +104,13 @@ def test_health_bands_follow_params():
 
 @pytest.fixture(scope="module")
 def demo_cs(scale1_warehouse):
-    months = periods.parse("month", TEST_END).trailing(18)  # the last observation's month is complete
     with DuckDBWarehouse(scale1_warehouse) as wh:
-        p = cs.panel(wh, [m.start for m in months], settings.company())
-    train, test = cs.holdout(p)
-    drivers, table = cs.churn_drivers(train)
-    return train, test, drivers, table.set_index("feature")
+        return cs.fit(wh, periods.parse("month", TEST_END), settings.company())
 
 
 def test_planted_churn_drivers_are_found_and_a_non_driver_is_not(demo_cs):
-    _, _, _, table = demo_cs
+    assert demo_cs.train["month"].nunique() == cs.MODEL_MONTHS - cs.HOLDOUT_MONTHS
+    table = demo_cs.table.set_index("feature")
     for feature in ("no_login", "error_rate"):
         assert table.loc[feature, "verdict"] == "reliable", feature
         assert table.loc[feature, "odds_ratio"] > 1 and table.loc[feature, "hazard_ratio"] > 1
@@ -120,20 +118,134 @@ def test_planted_churn_drivers_are_found_and_a_non_driver_is_not(demo_cs):
 
 
 def test_health_score_separates_churners_on_a_later_holdout(demo_cs):
-    train, test, drivers, _ = demo_cs
-    model = cs.HealthModel.from_drivers(drivers, train)
-    score = model.score(test)
-    auc, per_band = cs.separation(score, test["churned"], cs.band(score, settings.company()))
-    assert auc > 0.6
+    company = settings.company()
+    auc, per_band = demo_cs.holdout_separation(company)
+    churns = int(demo_cs.test["churned"].sum())
+    low, _ = metrics.auc_interval(auc, churns, len(demo_cs.test) - churns)
+    assert auc > 0.6 and low > 0.5  # clearly better than a coin, even at its 95% interval's low end
     rates = per_band.set_index("band")["churn_rate"]
-    assert rates["green"] < rates["yellow"]
-    contributions = model.contributions(test)
-    assert (70 + contributions.sum(axis=1)).clip(0, 100).equals(score)  # the score is its factors' sum
+    assert rates["red"] > rates["yellow"] > rates["green"]
+    model = demo_cs.health
+    score = model.score(demo_cs.test)
+    contributions = model.contributions(demo_cs.test)
+    assert (cs.BASE_SCORE + contributions.sum(axis=1)).clip(0, 100).equals(score)  # the score is its factors' sum
+    assert contributions.abs().max().max() <= cs.Z_CAP * model.weights.abs().max() * model.scale + 1e-9
 
 
 def test_the_planted_upsell_feature_precedes_expansion(demo_cs):
-    train, _, _, _ = demo_cs
-    table = cs.fit_logit(train, "expanded", cs.feature_columns(train)).table.set_index("feature")
-    top = table["odds_ratio"].idxmax()
-    assert top == f"use:{planted.UPSELL_FEATURE}"
-    assert table.loc[top, "or_low"] > 1.2
+    up = cs.upsell(demo_cs)
+    assert up.feature == f"use:{planted.UPSELL_FEATURE}"
+    top = up.table.set_index("feature").loc[up.feature]
+    assert top["or_low"] > 1.2
+    rates = up.by_fifth.set_index("fifth")["upsell_rate"]
+    others = up.by_fifth.iloc[:4]
+    lift = rates[5] / (others["expanded"].sum() / others["accounts"].sum())
+    assert 2.0 < lift < 4.5  # planted: heavy users upgrade at 3x the rate
+
+
+# ---------------------------------------------------------------- retention metrics by hand
+
+
+def test_auc_interval_and_onboarding_window_by_hand():
+    # Hanley-McNeil for AUC 0.75 with 2 positives and 2 negatives: Q1 = 0.6, Q2 = 1.125 / 1.75
+    var = (0.75 * 0.25 + (0.6 - 0.5625) + (1.125 / 1.75 - 0.5625)) / 4
+    low, high = metrics.auc_interval(0.75, 2, 2)
+    assert low == pytest.approx(0.75 - 1.96 * var**0.5) and high == 1.0  # clipped at 1
+    # March's onboarding judges customers whose first 30 days end in March: first start 01-31 .. 03-02
+    assert metrics.onboarding_cohort(d(2026, 3, 1), d(2026, 4, 1)) == (d(2026, 1, 31), d(2026, 3, 3))
+    assert metrics.onboarding_completion_rate(1, 2) == 0.5 and metrics.cohort_retention(1, 2) == 0.5
+
+
+@pytest.fixture()
+def retention_wh(tmp_path):
+    """March 2026 by hand. At the start (MRR on 02-28): A 100, B 50, C 80, D 200, F 10, H 10 (6
+    customers, ¥450). In March B churns (−50), C upgrades 80 → 120 (+40), D downgrades 200 → 150
+    (−50), E (60) and G (10) are new. F started 01-31 and G 03-02: their first 30 days end in March
+    (F logged in on 10 days, G on 9); H's ended in February, E's end in April."""
+    subs = pd.DataFrame({
+        "subscription_id": [f"S{i}" for i in range(1, 11)],
+        "account_id": ["A", "B", "C", "C", "D", "D", "E", "F", "G", "H"],
+        "plan": ["basic"] * 10,
+        "mrr": [100.0, 50.0, 80.0, 120.0, 200.0, 150.0, 60.0, 10.0, 10.0, 10.0],
+        "start_date": [d(2025, 1, 1), d(2025, 1, 1), d(2025, 1, 1), d(2026, 3, 10), d(2025, 1, 1), d(2026, 3, 20),
+                       d(2026, 3, 5), d(2026, 1, 31), d(2026, 3, 2), d(2026, 1, 30)],
+        "end_date": [None, d(2026, 3, 15), d(2026, 3, 10), None, d(2026, 3, 20), None, None, None, None, None],
+    })
+    f_days = [d(2026, 1, 31) + dt.timedelta(days=3 * i) for i in range(10)]  # 01-31 .. 02-27
+    g_days = [d(2026, 3, 2) + dt.timedelta(days=i) for i in range(9)] + [d(2026, 4, 1)]  # 04-01 is day 31
+    usage = _usage([(str(x), "F", "login", 1) for x in f_days] + [(str(x), "G", "login", 2) for x in g_days])
+    with DuckDBWarehouse(make_db(tmp_path / "r.duckdb", {"subscriptions": subs, "product_usage_daily": usage})) as wh:
+        yield wh
+
+
+def test_customer_success_headline_numbers_by_hand(retention_wh):
+    values = cs.month_values(retention_wh, periods.parse("month", "2026-03"), settings.company())
+    assert values["customer_churn_rate"] == pytest.approx(1 / 6)
+    assert values["net_revenue_churn_rate"] == pytest.approx((50 + 50 - 40) / 450)
+    assert values["grr"] == pytest.approx((450 - 50 - 50) / 450)
+    assert values["nrr"] == pytest.approx((450 - 50 - 50 + 40) / 450)
+    assert values["upsell_rate"] == pytest.approx(1 / 6)
+    assert values["onboarding_completion_rate"] == 0.5  # F: 10 login days (complete), G: 9 in its 30
+    # LTV = ARPA (March's ending MRR ÷ customers) × 0.8 ÷ mean monthly churn over 12 months (only March churns)
+    assert values["ltv"] == pytest.approx(460 / 7 * 0.8 / ((1 / 6) / 12))
+
+
+def test_cohort_retention_table(retention_wh):
+    f = cs.cohorts(retention_wh, periods.parse("month", "2026-03"), 3).set_index(["cohort", "age"])
+    assert f.loc[("2026-01", 0), ["logo_retention", "revenue_retention"]].tolist() == [1.0, 1.0]  # F and H
+    march = f.loc[("2026-03", 0)]
+    assert (march["cohort_accounts"], march["cohort_mrr"]) == (2, 70.0)  # E and G
+    assert set(f.index.get_level_values("cohort")) == {"2026-01", "2026-03"}  # 2025 cohorts start before the window
+
+
+# ---------------------------------------------------------------- alert rules
+
+
+def _now_frame() -> pd.DataFrame:
+    """A scored panel as of 2026-03-31 (observation date 04-01), one account per boundary case."""
+    rows = {  # account: last login, logins 7d, logins in the 4 weeks before, oldest open high-priority, score
+        "N20": ("2026-03-11", 0, 40, None, 55.0),  # 20 days without login: alert (and no usage-drop duplicate)
+        "N19": ("2026-03-12", 0, 0, None, 55.0),  # 19 days: none
+        "D40": ("2026-03-31", 15, 100, None, 55.0),  # 15 vs 25 a week: exactly −40%, alert
+        "D36": ("2026-03-31", 16, 100, None, 55.0),  # −36%: none
+        "T15": ("2026-03-31", 10, 40, "2026-03-16 23:00", 55.0),  # open 15 days: alert
+        "T14": ("2026-03-31", 10, 40, "2026-03-17 09:00", 55.0),  # open 14 days: none
+        "RED": ("2026-03-31", 10, 40, None, 39.9),  # red band
+        "FAN": ("2026-03-31", 10, 40, None, 90.0),  # healthy heavy user, never expanded
+        "FEX": ("2026-03-31", 10, 40, None, 90.0),  # the same, but upgraded before
+        "F84": ("2026-03-31", 10, 40, None, 84.9),  # heavy user below the feature_intro score
+    }
+    p = pd.DataFrame([
+        {"account_id": k, "account_name": f"{k} 株式会社", "owner_rep_id": "CS1", "owner_name": "Rep", "plan": "basic",
+         "month": ts("2026-04-01"), "last_login": ts(v[0]), "logins_7d": v[1], "logins_prior_4w": v[2],
+         "logins_28d": v[1], "logins_prior_28d": v[2], "logins_91d": 100, "errors_91d": 1,
+         "active_user_days_28d": 20, "events:feature_api": 200 if k.startswith("F") else 10,
+         "oldest_open_high_priority_at": ts(v[3]) if v[3] else pd.NaT, "open_high_priority": 1 if v[3] else 0,
+         "tickets_28d": 0, "mrr": 1000.0, "tenure_months": 12, "target_industry": False, "score": v[4]}
+        for k, v in rows.items()])
+    company = settings.company()
+    p = cs.features(p, company)
+    p["band"] = cs.band(p["score"], company)
+    p["reasons"] = "Tenure −20"
+    return p
+
+
+def test_alert_rules_fire_at_their_boundaries():
+    up = cs.Upsell(pd.DataFrame(), "use:feature_api", pd.DataFrame(), threshold=5.0)
+    alerts = cs.alerts(_now_frame(), d(2026, 3, 31), settings.company(), up, {"FEX"})
+    fired = alerts.groupby("account_id")["rule"].apply(list).to_dict()
+    assert fired == {"N20": ["No login"], "D40": ["Usage drop"], "T15": ["High-priority ticket open"],
+                     "RED": ["Red health score"], "FAN": ["Healthy heavy user"]}
+    row = alerts.set_index("account_id").loc["N20"]
+    assert row["evidence"] == "last login 2026-03-11, 20 days before 2026-03-31"
+    assert row["play"].startswith("Adoption call")
+    assert alerts.set_index("account_id").loc["FAN", "play"].startswith("New feature introduction")
+    assert "15 days" in alerts.set_index("account_id").loc["T15", "evidence"]
+    assert list(alerts.columns) == cs.ALERT_COLUMNS
+
+
+def test_no_alerts_without_a_score_is_an_empty_table_not_an_error():
+    quiet = _now_frame().drop(columns=["score", "band", "reasons"])
+    quiet = quiet[quiet["account_id"].isin(["N19", "D36", "T14"])]
+    alerts = cs.alerts(quiet, d(2026, 3, 31), settings.company())
+    assert alerts.empty and list(alerts.columns) == cs.ALERT_COLUMNS

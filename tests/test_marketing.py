@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from conftest import TEST_END, make_db
-from revbook import marketing, periods, planted, report, settings
+from revbook import marketing, periods, planted, report, revenue, settings
 from revbook.validate import validate
 from revbook.warehouse import DuckDBWarehouse
 from tinylake import tiny_lake
@@ -82,7 +82,7 @@ def test_spend_spreads_budgets_over_campaign_days(tmp_path):
 
 
 def test_zero_spend_clicks_and_leads_print_na():
-    econ = marketing.Economics(gross_margin=0.8, monthly_churn=0.01, arpa=50_000.0)
+    econ = revenue.Economics(gross_margin=0.8, monthly_churn=0.01, arpa=50_000.0)
     rows = pd.DataFrame([
         {"channel": "organic", **dict.fromkeys(marketing.COUNTS, 0.0)},
         {"channel": "display", **dict.fromkeys(marketing.COUNTS, 0.0), "impressions": 100.0, "cost": 500.0},
@@ -109,7 +109,7 @@ def demo_views(scale1_warehouse):
     first = month.shift(-11)
     with DuckDBWarehouse(scale1_warehouse) as wh:
         campaigns = wh.mart("campaigns")
-        econ = marketing.economics(wh, month, company.gross_margin)
+        econ = revenue.economics(wh, month, company.gross_margin)
         trailing = marketing.window(wh, first.start, month.end, "first_touch", company.target_industries, campaigns)
         prior = marketing.window(wh, first.shift(-12).start, first.start, "first_touch",
                                  company.target_industries, campaigns)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
@@ -58,4 +59,34 @@ def trend(frame: pd.DataFrame, x: str, columns: dict[str, str], title: str, mone
         money_axis(ax)
     ax.set_title(title)
     ax.legend()
+    return ax
+
+
+def effects(table: pd.DataFrame, title: str, xlabel: str = "Odds ratio per standard deviation (95% interval)") -> Axes:
+    """A forest plot: each row's `odds_ratio` with its `or_low`–`or_high` interval against 1 (no
+    effect), labelled by `label`, first row on top; intervals that exclude 1 in colour."""
+    rows = table.iloc[::-1]
+    _, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.2))
+    y = range(len(rows))
+    clear = ((rows["or_low"] > 1) | (rows["or_high"] < 1)).to_numpy()
+    colors = ["#c44e52" if c else "#8c8c8c" for c in clear]
+    ax.hlines(list(y), rows["or_low"], rows["or_high"], colors=colors)
+    ax.scatter(rows["odds_ratio"], list(y), color=colors, zorder=3)
+    ax.axvline(1, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if round(v, 1) in (0.5, 0.7, 1.5, 2) else ""))
+    ax.set_yticks(list(y), rows["label"])
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    return ax
+
+
+def heatmap(matrix: pd.DataFrame, title: str, ax: Axes, xlabel: str, ylabel: str) -> Axes:
+    """A percentage heatmap (values 0-1) with each cell labelled, e.g. cohort retention."""
+    sns.heatmap(matrix, ax=ax, annot=True, fmt=".0%", cmap="RdYlGn", vmin=max(0.0, float(matrix.min().min())),
+                vmax=1.0, cbar=False, annot_kws={"fontsize": 8})
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return ax

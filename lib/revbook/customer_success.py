@@ -8,6 +8,7 @@ it. Leakage guard: a feature never sees the month whose churn it explains.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,13 +16,90 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.duration.hazard_regression import PHReg
 
-from revbook import metrics
+from revbook import metrics, revenue, settings, targets
+from revbook.periods import Period
+from revbook.report import Headline, HeadlineSpec, compare
 from revbook.settings import Company
 from revbook.warehouse import Warehouse
 
 #: Days before a date with no login that the panel can see (the last-login lookback is 91 days).
 LOGIN_LOOKBACK_DAYS = 91
 BANDS = ("red", "yellow", "green")
+#: Health score: BASE_SCORE for an account of average churn risk, POINTS_PER_SD fewer per standard
+#: deviation of extra risk (so red, below 40, is 1.5 SD riskier than average).
+BASE_SCORE = 70.0
+POINTS_PER_SD = 20.0
+#: The churn model's observation months (the last ones held out to judge the score).
+MODEL_MONTHS = 18
+HOLDOUT_MONTHS = 3
+MIN_TRAIN_MONTHS = 6
+MIN_TRAIN_CHURNS = 10
+
+HEADLINES: tuple[HeadlineSpec, ...] = (
+    ("customer_churn_rate", "Customer churn rate", "pct", False),
+    ("net_revenue_churn_rate", "Net revenue churn rate", "pct", False),
+    ("grr", "Gross revenue retention (GRR)", "pct", True),
+    ("nrr", "Net revenue retention (NRR)", "pct", True),
+    ("onboarding_completion_rate", "Onboarding completion rate", "pct", True),
+    ("upsell_rate", "Upsell / cross-sell rate", "pct", True),
+    ("ltv", "LTV (gross margin over a customer's lifetime)", "money", True),
+)
+
+
+class ModelError(ValueError):
+    """The data cannot support the churn model (too little history, too few churns)."""
+
+
+# ---------------------------------------------------------------- monthly retention numbers
+
+
+def month_values(wh: Warehouse, period: Period, company: Company) -> dict[str, float | None]:
+    """Every headline metric for the month `period` (definitions in revbook.metrics)."""
+    row = metrics.revenue_kpis(wh.mart("mrr_movements", months=[period.start])).iloc[0]
+    start, end = metrics.onboarding_cohort(period.start, period.end)
+    onboarding = wh.mart("cs_onboarding", start=start, end=end)
+    completed = int((onboarding["login_days_30d"] >= company.health.onboarding_login_days).sum())
+    values = {key: row[key] for key in ("customer_churn_rate", "net_revenue_churn_rate", "grr", "nrr")}
+    values["onboarding_completion_rate"] = metrics.onboarding_completion_rate(completed, len(onboarding))
+    values["upsell_rate"] = metrics.upsell_rate(row["expanded_customers"], row["customers_start"])
+    values["ltv"] = revenue.economics(wh, period, company.gross_margin).ltv
+    return {key: None if value is None or pd.isna(value) else float(value) for key, value in values.items()}
+
+
+def headlines(wh: Warehouse, period: Period, company: Company) -> list[Headline]:
+    """The month against the previous month and the customer_success plan."""
+    plan = targets.for_month(targets.monthly(wh, "customer_success", [period.start]), period.start)
+    return compare(HEADLINES, month_values(wh, period, company), month_values(wh, period.previous(), company), plan)
+
+
+def cohorts(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
+    """Logo and revenue retention of the start-month cohorts of the last `months` months, by age
+    (months since the cohort month; 0 is the cohort month itself)."""
+    f = wh.mart("cs_cohorts", months=[m.start for m in period.trailing(months)])
+    cohort, month = pd.to_datetime(f["cohort"]), pd.to_datetime(f["month"])
+    f["age"] = (month.dt.year - cohort.dt.year) * 12 + month.dt.month - cohort.dt.month
+    f["cohort"] = cohort.dt.strftime("%Y-%m")
+    f["logo_retention"] = metrics.cohort_retention(f["accounts"], f["cohort_accounts"].astype(float))
+    f["revenue_retention"] = metrics.cohort_retention(f["mrr"], f["cohort_mrr"].astype(float))
+    return f
+
+
+def tickets(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
+    """Support tickets created per month of the last `months` months, by category and priority."""
+    f = wh.mart("cs_tickets", months=[m.start for m in period.trailing(months)])
+    f["month"] = pd.to_datetime(f["month"]).dt.strftime("%Y-%m")
+    return f
+
+
+# ---------------------------------------------------------------- the panel and its features
+
+
+def usage_span(wh: Warehouse) -> tuple[dt.date, dt.date]:
+    """The first and last day of product usage data."""
+    span = wh.mart("usage_span").iloc[0]
+    if not span["usage_rows"]:
+        raise ModelError("product_usage_daily is empty: customer-success reports need product usage")
+    return pd.Timestamp(span["first_day"]).date(), pd.Timestamp(span["last_day"]).date()
 
 
 def panel(wh: Warehouse, at: list[dt.date], company: Company) -> pd.DataFrame:
@@ -47,16 +125,16 @@ def _per(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 def features(p: pd.DataFrame, company: Company) -> pd.DataFrame:
     """Model features from the panel's raw counts (added as columns; FEATURE_LABELS names them)."""
     p = p.copy()
-    since = (p["month"] - pd.to_datetime(p["last_login"])).dt.days
+    # days from the last login to the last day observed (the day before the observation date)
+    since = (p["month"] - pd.Timedelta(days=1) - pd.to_datetime(p["last_login"])).dt.days
     p["days_since_login"] = since.fillna(LOGIN_LOOKBACK_DAYS + 1)
     p["no_login"] = (p["days_since_login"] >= company.alerts.no_login_days).astype(float)
-    p["error_rate"] = _per(p["errors_91d"], p["logins_91d"]).fillna(0.0)
+    p["error_rate"] = _per(p["errors_91d"], p["logins_91d"])
     p["active_users"] = p["active_user_days_28d"] / 28
     p["usage_trend"] = (_per(p["logins_28d"], p["logins_prior_28d"]) - 1).clip(-1, 3).fillna(0.0)
     p["usage_change_7d"] = _per(p["logins_7d"], p["logins_prior_4w"] / 4) - 1
-    user_days = p["active_user_days_28d"].clip(lower=1)
     for col in [c for c in p.columns if c.startswith("events:")]:
-        p[f"use:{col.split(':', 1)[1]}"] = p[col].fillna(0) / user_days
+        p[f"use:{col.split(':', 1)[1]}"] = _per(p[col].fillna(0), p["active_user_days_28d"])
     p["log_mrr"] = np.log(p["mrr"].astype(float))
     p["tenure_months"] = p["tenure_months"].astype(float)
     p["tickets"] = p["tickets_28d"].astype(float)
@@ -66,7 +144,7 @@ def features(p: pd.DataFrame, company: Company) -> pd.DataFrame:
 
 
 FEATURE_LABELS = {
-    "no_login": "No login for the alert threshold (days)",
+    "no_login": "No login for alerts.no_login_days or more",
     "error_rate": "Error rate (errors ÷ logins, 91 days)",
     "active_users": "Daily active users (28-day average)",
     "usage_trend": "Usage trend (logins vs the 28 days before)",
@@ -84,9 +162,23 @@ def feature_columns(p: pd.DataFrame) -> list[str]:
 
 
 def label(feature: str) -> str:
+    """A driver's name for readers (the no-login threshold from params)."""
     if feature.startswith("use:"):
         return f"{feature[4:]} use per active user"
+    if feature == "no_login":
+        return f"No login for {settings.company().alerts.no_login_days}+ days"
     return FEATURE_LABELS[feature]
+
+
+#: Standardized drivers are capped at this many standard deviations, so one extreme value (a ratio
+#: over a handful of active users) cannot dominate a fit or a score.
+Z_CAP = 3.0
+
+
+def standardize(x: pd.DataFrame, mean: pd.Series, std: pd.Series) -> pd.DataFrame:
+    """Drivers in standard deviations from the mean, capped at ±Z_CAP; a driver that cannot be
+    measured (no logins, no active users) is 0, average, so it is neither blamed nor credited."""
+    return ((x - mean) / std).clip(-Z_CAP, Z_CAP).fillna(0.0)
 
 
 @dataclass(frozen=True)
@@ -99,7 +191,7 @@ class Drivers:
     std: pd.Series
 
     def z(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return (frame[self.coef.index] - self.mean) / self.std
+        return standardize(frame[self.coef.index], self.mean, self.std)
 
 
 def fit_logit(train: pd.DataFrame, outcome: str, cols: list[str]) -> Drivers:
@@ -109,7 +201,7 @@ def fit_logit(train: pd.DataFrame, outcome: str, cols: list[str]) -> Drivers:
     std = x.std()
     keep = [c for c in cols if std[c] > 0]
     mean, std = x[keep].mean(), std[keep]
-    z = (x[keep] - mean) / std
+    z = standardize(x[keep], mean, std)
     fit = sm.Logit(train[outcome].astype(float), sm.add_constant(z)).fit(disp=0, maxiter=200)
     ci = fit.conf_int().loc[keep]
     table = pd.DataFrame({"feature": keep, "label": [label(c) for c in keep],
@@ -156,8 +248,9 @@ def churn_drivers(train: pd.DataFrame) -> tuple[Drivers, pd.DataFrame]:
 
 @dataclass(frozen=True)
 class HealthModel:
-    """Score = 70 − scale × (churn log-odds from the drivers), clipped to 0-100; each driver's points
-    are its share of that sum, so an account's score is explained factor by factor."""
+    """Score = BASE_SCORE − scale × (churn log-odds from the drivers), clipped to 0-100, where the
+    scale makes one standard deviation of risk POINTS_PER_SD points; each driver's points are its
+    share of that sum, so an account's score is explained factor by factor."""
 
     weights: pd.Series  # churn log-odds per standard deviation, by feature
     mean: pd.Series
@@ -171,17 +264,27 @@ class HealthModel:
         unknown = set(w.index) - set(drivers.mean.index)
         if unknown:
             raise ValueError(f"health.weights: unknown drivers {sorted(unknown)}; known: {sorted(drivers.mean.index)}")
-        z = (train[w.index] - drivers.mean[w.index]) / drivers.std[w.index]
+        z = standardize(train[w.index].astype(float), drivers.mean[w.index], drivers.std[w.index])
         spread = float((z * w).sum(axis=1).std()) or 1.0
-        return cls(w, drivers.mean[w.index], drivers.std[w.index], 15.0 / spread)
+        return cls(w, drivers.mean[w.index], drivers.std[w.index], POINTS_PER_SD / spread)
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Points each driver adds (+) or takes away (−) from the base of 70."""
-        z = (frame[self.weights.index] - self.mean) / self.std
+        """Points each driver adds (+) or takes away (−) from BASE_SCORE."""
+        z = standardize(frame[self.weights.index].astype(float), self.mean, self.std)
         return -(z * self.weights) * self.scale
 
     def score(self, frame: pd.DataFrame) -> pd.Series:
-        return (70 + self.contributions(frame).sum(axis=1)).clip(0, 100)
+        return (BASE_SCORE + self.contributions(frame).sum(axis=1)).clip(0, 100)
+
+    def reasons(self, frame: pd.DataFrame, n: int = 3) -> pd.Series:
+        """Each account's `n` drivers that cost it the most points, e.g. "No login … −18"."""
+        points = self.contributions(frame)
+
+        def worst(row: pd.Series) -> str:
+            lows = row[row < -0.5].sort_values().head(n)
+            return "; ".join(f"{label(k)} {v:+.0f}".replace("-", "−") for k, v in lows.items()) or "none"
+
+        return points.apply(worst, axis=1)
 
 
 def band(score: pd.Series, company: Company) -> pd.Series:
@@ -198,6 +301,63 @@ def holdout(p: pd.DataFrame, holdout_months: int = 3) -> tuple[pd.DataFrame, pd.
     return p[p["month"] < cut], p[p["month"] >= cut]
 
 
+@dataclass(frozen=True)
+class Model:
+    """The churn drivers fitted on the training months, the health score built on them, and the
+    later hold-out months the score is judged on."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    drivers: Drivers
+    table: pd.DataFrame  # churn_drivers' ranked table
+    health: HealthModel
+
+    def holdout_separation(self, company: Company) -> tuple[float, pd.DataFrame]:
+        """The score's AUC and churn per band on the hold-out months (which have churns and stays)."""
+        score = self.health.score(self.test)
+        auc, per_band = separation(score, self.test["churned"], band(score, company))
+        assert auc is not None
+        return auc, per_band
+
+
+def observation_months(wh: Warehouse, period: Period, months: int = MODEL_MONTHS) -> list[dt.date]:
+    """Month starts for the churn model: the last `months` ending with `period` (whose churn is then
+    known), leaving out those with less than LOGIN_LOOKBACK_DAYS of usage data before them."""
+    earliest = usage_span(wh)[0] + dt.timedelta(days=LOGIN_LOOKBACK_DAYS)
+    return [m.start for m in period.trailing(months) if m.start >= earliest]
+
+
+def fit(wh: Warehouse, period: Period, company: Company, months: int = MODEL_MONTHS) -> Model:
+    """Fit the churn drivers and the health score on the months to `period`, holding out the last
+    HOLDOUT_MONTHS. Raises ModelError when the data is too thin to fit."""
+    at = observation_months(wh, period, months)
+    if len(at) < HOLDOUT_MONTHS + MIN_TRAIN_MONTHS:
+        raise ModelError(f"the churn model needs {HOLDOUT_MONTHS + MIN_TRAIN_MONTHS} months with "
+                         f"{LOGIN_LOOKBACK_DAYS} days of product usage before them up to {period.label}; "
+                         f"the data has {len(at)}")
+    train, test = holdout(panel(wh, at, company), HOLDOUT_MONTHS)
+    churns = int(train["churned"].sum())
+    if churns < MIN_TRAIN_CHURNS:
+        raise ModelError(f"the churn model needs {MIN_TRAIN_CHURNS} churns in its training months; "
+                         f"the data has {churns}")
+    if test["churned"].nunique() < 2:
+        raise ModelError("the hold-out months need both churns and stays to judge the health score by")
+    drivers, table = churn_drivers(train)
+    return Model(train, test, drivers, table, HealthModel.from_drivers(drivers, train, company.health.weights))
+
+
+def scored(wh: Warehouse, at: dt.date, company: Company, model: Model | None) -> pd.DataFrame:
+    """The accounts paying on the day before `at` with their features, CS owner and, given a model,
+    health score, band and the drivers that cost them most."""
+    now = panel(wh, [at], company).merge(wh.mart("cs_owners"), on="account_id", how="left")
+    now["owner_name"] = now["owner_name"].fillna("unassigned")
+    if model is not None:
+        now["score"] = model.health.score(now)
+        now["band"] = band(now["score"], company)
+        now["reasons"] = model.health.reasons(now)
+    return now
+
+
 def separation(scores: pd.Series, churned: pd.Series, bands: pd.Series) -> tuple[float | None, pd.DataFrame]:
     """How well a score separates churners: AUC (of a low score for churn) and churn rate per band."""
     auc = metrics.auc(-scores, churned.astype(bool))
@@ -205,3 +365,120 @@ def separation(scores: pd.Series, churned: pd.Series, bands: pd.Series) -> tuple
     per_band = pd.DataFrame({"accounts": g.size(), "churned": g.sum()}).reindex(list(BANDS), fill_value=0)
     per_band["churn_rate"] = metrics.ratio(per_band["churned"], per_band["accounts"].astype(float))
     return auc, per_band.rename_axis("band").reset_index()
+
+
+# ---------------------------------------------------------------- upsell
+
+
+@dataclass(frozen=True)
+class Upsell:
+    """What precedes expansion: the expansion model's drivers, the strongest usage driver, and the
+    expansion rate by fifth of that usage (the top fifth's floor marks look-alikes of past upsells)."""
+
+    table: pd.DataFrame  # fit_logit table for "expanded", strongest first
+    feature: str | None  # the usage feature most raising expansion (95% interval above 1), if any
+    by_fifth: pd.DataFrame  # fifth (1 = lightest use), accounts, expanded, upsell_rate, from, to
+    threshold: float | None  # the top fifth's lowest use
+
+    def lookalikes(self, now: pd.DataFrame, expanded_before: set[str] | frozenset[str]) -> pd.DataFrame:
+        """Accounts now in the top fifth of the feature's use that never expanded in the model months."""
+        if self.feature is None or self.threshold is None:
+            return now.iloc[0:0]
+        like = now[(now[self.feature] >= self.threshold) & ~now["account_id"].isin(expanded_before)]
+        return like.sort_values(self.feature, ascending=False)
+
+
+def upsell(model: Model) -> Upsell:
+    """Fit expansion on the same standardized drivers over the training months and profile the
+    strongest usage driver across all model months."""
+    table = fit_logit(model.train, "expanded", feature_columns(model.train)).table
+    table = table.sort_values("odds_ratio", ascending=False).reset_index(drop=True)
+    usage = table[table["feature"].str.startswith("use:") & (table["or_low"] > 1)]
+    if usage.empty:
+        return Upsell(table, None, pd.DataFrame(), None)
+    feature = str(usage["feature"].iloc[0])
+    p = pd.concat([model.train, model.test]).dropna(subset=[feature])
+    fifth = pd.qcut(p[feature].rank(method="first"), 5, labels=[1, 2, 3, 4, 5])
+    g = p.groupby(fifth, observed=True)
+    by_fifth = pd.DataFrame({"accounts": g.size(), "expanded": g["expanded"].sum(),
+                             "from": g[feature].min(), "to": g[feature].max()})
+    by_fifth["upsell_rate"] = metrics.upsell_rate(by_fifth["expanded"], by_fifth["accounts"].astype(float))
+    return Upsell(table, feature, by_fifth.rename_axis("fifth").reset_index(), float(by_fifth["from"].iloc[-1]))
+
+
+def expanded_accounts(model: Model) -> set[str]:
+    """Accounts that expanded in any of the model's observation months."""
+    p = pd.concat([model.train, model.test])
+    return set(p.loc[p["expanded"].astype(bool), "account_id"])
+
+
+# ---------------------------------------------------------------- early alerts
+
+
+#: Alert rules: key → (name shown, suggested play).
+RULES: dict[str, tuple[str, str]] = {
+    "no_login": ("No login", "Adoption call: reach the admin, find out what stopped use, re-run onboarding"),
+    "usage_drop": ("Usage drop", "Adoption call: review the use cases that dropped and offer training"),
+    "red_health": ("Red health score", "Health review: work through the weakest factors with the customer"),
+    "high_priority_ticket": ("High-priority ticket open",
+                             "Escalate with support and tell the customer when it will be fixed"),
+    "feature_intro": ("Healthy heavy user", "New feature introduction: show what the next plan adds"),
+}
+ALERT_COLUMNS = ["account_id", "account_name", "owner_rep_id", "owner_name", "mrr", "score", "band", "rule",
+                 "evidence", "play"]
+
+
+def alerts(now: pd.DataFrame, asof: dt.date, company: Company, up: Upsell | None = None,
+           expanded_before: set[str] | frozenset[str] = frozenset()) -> pd.DataFrame:
+    """Today's alerts, one row per account and rule, from `scored` accounts as of the day `asof`:
+    - no_login: last login alerts.no_login_days or more days before `asof` (or none in the lookback);
+    - usage_drop: logins in the 7 days to `asof` down usage_drop_pct % or more from the weekly
+      average of the 4 weeks before (accounts with logins in those weeks and no no_login alert);
+    - red_health: health band red (needs a score);
+    - high_priority_ticket: a high/urgent ticket open more than open_high_priority_days days;
+    - feature_intro: health score at or above alerts.feature_intro_score and a look-alike of past
+      upsells (top fifth of the upsell feature's use, never expanded)."""
+    rules = company.alerts
+    day = pd.Timestamp(asof)
+    found = []
+
+    def add(key: str, rows: pd.DataFrame, evidence: Callable[[pd.Series], str]) -> None:
+        if not rows.empty:
+            name, play = RULES[key]
+            found.append(rows.assign(rule=name, evidence=rows.apply(evidence, axis=1), play=play))
+
+    def since(r: pd.Series) -> str:
+        if pd.isna(r["last_login"]):
+            return f"no login in the {LOGIN_LOOKBACK_DAYS} days to {asof}"
+        return f"last login {pd.Timestamp(r['last_login']).date()}, {r['days_since_login']:.0f} days before {asof}"
+
+    def open_for(r: pd.Series) -> str:
+        opened = pd.Timestamp(r["oldest_open_high_priority_at"])
+        return (f"{r['open_high_priority']:.0f} high-priority ticket(s) open, the oldest since {opened.date()} "
+                f"({(day - opened.normalize()).days} days)")
+
+    quiet = now[now["days_since_login"] >= rules.no_login_days]
+    add("no_login", quiet, since)
+    drop = now[(now["logins_prior_4w"] > 0) & (now["usage_change_7d"] <= -rules.usage_drop_pct / 100)
+               & ~now["account_id"].isin(quiet["account_id"])]  # no login at all is the no_login alert
+    add("usage_drop", drop, lambda r: f"{r['logins_7d']:.0f} logins in the 7 days to {asof} vs "
+                                      f"{r['logins_prior_4w'] / 4:.1f} a week in the 4 weeks before "
+                                      f"({r['usage_change_7d'] * 100:+.0f}%)")
+    opened = pd.to_datetime(now["oldest_open_high_priority_at"]).dt.normalize()
+    add("high_priority_ticket", now[(day - opened).dt.days > rules.open_high_priority_days], open_for)
+    if "score" in now:
+        add("red_health", now[now["band"] == "red"], lambda r: f"health {r['score']:.0f}: {r['reasons']}")
+        if up is not None and up.feature is not None:
+            feature = up.feature
+            add("feature_intro", up.lookalikes(now[now["score"] >= rules.feature_intro_score], expanded_before),
+                lambda r: f"health {r['score']:.0f}; {label(feature)} {r[feature]:.1f} (top fifth: ≥ "
+                          f"{up.threshold:.1f}, like past upgrades); plan {r['plan']}")
+    out = pd.concat([f for f in found if not f.empty] or [pd.DataFrame(columns=ALERT_COLUMNS)], ignore_index=True)
+    for column in ("score", "band"):
+        if column not in out:
+            out[column] = None
+    order = {name: i for i, (name, _) in enumerate(RULES.values())}
+    out = out.assign(_order=out["rule"].map(order)).sort_values(["_order", "mrr", "account_id"],
+                                                                  ascending=[True, False, True])
+    out["score"] = pd.to_numeric(out["score"]).round(1)
+    return out[ALERT_COLUMNS].reset_index(drop=True)

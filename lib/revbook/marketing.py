@@ -17,6 +17,7 @@ import pandas as pd
 from revbook import metrics
 from revbook.periods import Period
 from revbook.report import Headline, HeadlineSpec, Unit, compare
+from revbook.revenue import Economics
 from revbook.warehouse import Warehouse
 
 ATTRIBUTION_MODELS = ("first_touch", "linear", "position_based")
@@ -53,30 +54,6 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
     ("roas", "ROAS (first-year revenue)", "ratio", True),
     ("roi", "ROI (first-year revenue)", "pct", True),
 )
-
-
-@dataclass(frozen=True)
-class Economics:
-    """What a won MRR is worth: gross margin, monthly customer churn and ARPA (trailing 12 months)."""
-
-    gross_margin: float
-    monthly_churn: float | None
-    arpa: float | None
-
-    @property
-    def ltv(self) -> float | None:
-        if self.arpa is None or self.monthly_churn is None:
-            return None
-        return metrics.ltv(self.arpa, self.gross_margin, self.monthly_churn)
-
-
-def economics(wh: Warehouse, period: Period, gross_margin: float) -> Economics:
-    """Gross margin from params, churn and ARPA from the last 12 months of MRR movements."""
-    kpis = metrics.revenue_kpis(wh.mart("mrr_movements", months=[p.start for p in period.trailing(12)]))
-    churn = kpis["customer_churn_rate"].mean()
-    last = kpis.iloc[-1]
-    arpa = metrics.ratio(float(last["ending_mrr"]), float(last["customers_end"]))
-    return Economics(gross_margin, None if pd.isna(churn) else float(churn), arpa)
 
 
 def add_metrics(frame: pd.DataFrame, econ: Economics) -> pd.DataFrame:

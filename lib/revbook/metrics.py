@@ -294,6 +294,40 @@ def auc(risk: pd.Series, positive: pd.Series) -> float | None:
     return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
+def cohort_retention(retained: Num, cohort_size: Num) -> Num | None:
+    """Retention of a start-month cohort at a later month: accounts (logo) or MRR (revenue) still
+    there ÷ the cohort's accounts or MRR at the end of its first month."""
+    return ratio(retained, cohort_size)
+
+
+#: A new customer's onboarding window: the first days from its first subscription's start (the
+#: cs_onboarding mart counts login days in it).
+ONBOARDING_DAYS = 30
+
+
+def onboarding_cohort(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The first-start dates [from, to) of the new customers whose onboarding window ends in the
+    period [start, end): judged once their window is over, each customer counts in exactly one period."""
+    back = dt.timedelta(days=ONBOARDING_DAYS - 1)
+    return start - back, end - back
+
+
+def onboarding_completion_rate(completed: Num, new_customers: Num) -> Num | None:
+    """New customers who completed onboarding (health.onboarding_login_days login days in their
+    first ONBOARDING_DAYS) ÷ new customers whose onboarding window ended in the period."""
+    return ratio(completed, new_customers)
+
+
+def auc_interval(auc_value: float, positives: int, negatives: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval of an AUC from the Hanley-McNeil (1982) standard error, clipped to 0-1: how
+    sure a hold-out with few positives (churns) lets us be."""
+    q1, q2 = auc_value / (2 - auc_value), 2 * auc_value**2 / (1 + auc_value)
+    var = (auc_value * (1 - auc_value) + (positives - 1) * (q1 - auc_value**2)
+           + (negatives - 1) * (q2 - auc_value**2)) / (positives * negatives)
+    half = z * var**0.5
+    return max(0.0, auc_value - half), min(1.0, auc_value + half)
+
+
 def upsell_rate(expanded_customers: Num, customers_at_start: Num) -> Num | None:
     """Upsell/cross-sell rate = customers whose MRR grew in the month ÷ customers at month start."""
     return ratio(expanded_customers, customers_at_start)

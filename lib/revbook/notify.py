@@ -105,7 +105,7 @@ def deliver(
     """Post the new alerts to the Slack webhook in SLACK_WEBHOOK_URL (read from `environ`, default os.environ).
 
     - "not_configured": the variable is unset; nothing sent, state untouched.
-    - "nothing_new": every alert was sent before; no HTTP request at all.
+    - "nothing_new": no alerts, or every alert was sent before; no HTTP request at all.
     - "sent": HTTP 2xx; the sent keys are added to the state file (written atomically).
     - "failed": HTTP non-2xx, connection refused, timeout, invalid URL; state untouched,
       so the alerts are offered again next run.
@@ -113,6 +113,8 @@ def deliver(
     times with a short doubling backoff. Never raises for delivery problems, and reports
     only an exception class name or HTTP status: urllib's exception texts contain the URL.
     """
+    if alerts.empty:
+        return Delivery("nothing_new", 0, "No alerts today; nothing sent to Slack.")
     env = os.environ if environ is None else environ
     fresh = new_alerts(alerts, state_path)
     n = len(fresh)

@@ -21,7 +21,7 @@ from revbook import settings
 
 METRICS_MIME = "application/vnd.revbook.metrics+json"
 ATTACHMENT_MIME = "application/vnd.revbook.attachment+json"
-Unit = Literal["money", "pct", "count", "days", "date", "month", "ratio", "months"]
+Unit = Literal["money", "pct", "count", "days", "date", "month", "ratio", "months", "p"]
 
 
 def _missing(value: object) -> bool:
@@ -31,7 +31,8 @@ def _missing(value: object) -> bool:
 
 def fmt(value: float | dt.date | None, unit: Unit) -> str:
     """A value as the reports print it: ¥1,234,567 / 12.3% / 1,234 (1.5 for a median or pro-rata
-    count that is not whole) / 2026-10 / 3.20× / 4.5 months; "n/a" when undefined."""
+    count that is not whole) / 2026-10 / 3.20× / 4.5 months / a p-value 0.031 or <0.001; "n/a" when
+    undefined."""
     if value is None or _missing(value):
         return "n/a"
     if isinstance(value, dt.date):
@@ -43,6 +44,8 @@ def fmt(value: float | dt.date | None, unit: Unit) -> str:
         return f"{value * 100:.1f}%"
     if unit == "ratio":
         return f"{value:,.2f}×"
+    if unit == "p":
+        return "<0.001" if value < 0.001 else f"{value:.3f}"
     if unit == "months":
         return f"{value:,.1f} months"
     if unit == "days":

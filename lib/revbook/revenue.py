@@ -1,4 +1,5 @@
-"""Sales Ops revenue overview: MRR movements, retention and the new-revenue funnel by month."""
+"""Sales Ops revenue overview: MRR movements, retention and the new-revenue funnel by month; the unit
+economics (ARPA, churn, LTV) that marketing ROI and customer success share."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from revbook import targets
+from revbook import metrics, targets
 from revbook.metrics import Funnel, revenue_kpis
 from revbook.periods import Period
 from revbook.report import Headline, HeadlineSpec, Unit, compare, fmt, fmt_change
@@ -88,6 +89,30 @@ class RevenueOverview:
         rows = [(label, *(fmt(getattr(f, key), unit) for f in (now, before, target_funnel)))
                 for key, label, unit in FUNNEL_STEPS]
         return pd.DataFrame(rows, columns=["Step", "This month", "Previous month", "Target"])
+
+
+@dataclass(frozen=True)
+class Economics:
+    """What a won MRR is worth: gross margin, monthly customer churn and ARPA (trailing 12 months)."""
+
+    gross_margin: float
+    monthly_churn: float | None
+    arpa: float | None
+
+    @property
+    def ltv(self) -> float | None:
+        if self.arpa is None or self.monthly_churn is None:
+            return None
+        return metrics.ltv(self.arpa, self.gross_margin, self.monthly_churn)
+
+
+def economics(wh: Warehouse, period: Period, gross_margin: float) -> Economics:
+    """Gross margin from params, churn and ARPA from the last 12 months of MRR movements."""
+    kpis = metrics.revenue_kpis(wh.mart("mrr_movements", months=[p.start for p in period.trailing(12)]))
+    churn = kpis["customer_churn_rate"].mean()
+    last = kpis.iloc[-1]
+    arpa = metrics.ratio(float(last["ending_mrr"]), float(last["customers_end"]))
+    return Economics(gross_margin, None if pd.isna(churn) else float(churn), arpa)
 
 
 def overview(wh: Warehouse, period: Period, trend_months: int = 12) -> RevenueOverview:

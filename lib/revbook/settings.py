@@ -30,6 +30,7 @@ class Alerts(_Strict):
     no_login_days: int = Field(default=20, ge=1)
     usage_drop_pct: float = Field(default=40, gt=0, le=100)
     open_high_priority_days: int = Field(default=14, ge=1)
+    feature_intro_score: float = Field(default=85, gt=0, le=100)  # healthy look-alikes of past upsells
 
 
 class Health(_Strict):

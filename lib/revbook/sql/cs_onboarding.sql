@@ -1,5 +1,6 @@
 -- Onboarding of new customers whose first subscription started in [$start, $end): for each, the days
--- with a login in its first 30 days (from the start date). Completion is judged in lib (params).
+-- with a login in its first 30 days from the start date (metrics.ONBOARDING_DAYS). Completion is judged in
+-- lib (params: health.onboarding_login_days).
 WITH firsts AS (
     SELECT account_id, MIN(start_date) AS first_start
     FROM subscriptions

@@ -67,6 +67,7 @@ support AS (
 SELECT
     c.month,
     c.account_id,
+    a.name AS account_name,
     c.mrr,
     c.plan,
     CAST(date_diff('month', c.first_start, c.month) AS BIGINT) AS tenure_months,
