@@ -130,6 +130,11 @@ def test_health_score_separates_churners_on_a_later_holdout(demo_cs):
     contributions = model.contributions(demo_cs.test)
     assert (cs.BASE_SCORE + contributions.sum(axis=1)).clip(0, 100).equals(score)  # the score is its factors' sum
     assert contributions.abs().max().max() <= cs.Z_CAP * model.weights.abs().max() * model.scale + 1e-9
+    worst = contributions.idxmin(axis=1)
+    reasons = model.reasons(demo_cs.test)
+    for i in reasons.index[:50]:  # each account's reasons start with the driver that cost it most
+        assert reasons[i] == "none" or reasons[i].startswith(f"{cs.label(worst[i])} −")
+        assert reasons[i].count(";") <= 2
 
 
 def test_the_planted_upsell_feature_precedes_expansion(demo_cs):

@@ -279,10 +279,12 @@ class HealthModel:
     def reasons(self, frame: pd.DataFrame, n: int = 3) -> pd.Series:
         """Each account's `n` drivers that cost it the most points, e.g. "No login … −18"."""
         points = self.contributions(frame)
+        if points.empty:
+            return pd.Series("", index=frame.index, dtype=object)
 
         def worst(row: pd.Series) -> str:
             lows = row[row < -0.5].sort_values().head(n)
-            return "; ".join(f"{label(k)} {v:+.0f}".replace("-", "−") for k, v in lows.items()) or "none"
+            return "; ".join(f"{label(k)} −{abs(v):.0f}" for k, v in lows.items()) or "none"
 
         return points.apply(worst, axis=1)
 
