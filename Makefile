@@ -15,6 +15,7 @@ STAMP := $(ENV_DIR)/.revbook-installed
 WAREHOUSE ?= data/revbook.duckdb
 SCALE ?= 1
 SEED ?= 42
+EMULATOR := .emulators/bqemulator
 PERIOD ?=
 JOBS ?=
 RUN_ARGS := $(if $(PERIOD),--period $(PERIOD)) $(if $(JOBS),--jobs $(JOBS))
@@ -51,7 +52,10 @@ weekly: $(STAMP) $(WAREHOUSE) ## Render last ISO week's reports (PERIOD=YYYY-Www
 daily: $(STAMP) $(WAREHOUSE) ## Render yesterday's reports (PERIOD=YYYY-MM-DD)
 	$(BIN)/revbook run daily $(RUN_ARGS)
 
-test: $(STAMP) $(WAREHOUSE) ## Run the whole test suite (on small demo companies it builds itself)
+$(EMULATOR)/.installed: tests/install_bqemulator.sh
+	PYTHON=$(PYTHON) bash tests/install_bqemulator.sh $(EMULATOR) $(EMULATOR)-home
+
+test: $(STAMP) $(WAREHOUSE) $(EMULATOR)/.installed ## Run the whole test suite (on small demo companies and a local BigQuery emulator it builds itself)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 typecheck: $(STAMP) ## Type-check and lint the package (mypy, ruff)
@@ -61,5 +65,5 @@ typecheck: $(STAMP) ## Type-check and lint the package (mypy, ruff)
 lab: $(STAMP) $(WAREHOUSE) ## Open JupyterLab on notebooks/ with the revbook kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-clean: ## Remove rendered outputs and the local warehouse (keeps the environment)
+clean: ## Remove rendered outputs and the local warehouse (keeps the environment and the test emulator)
 	rm -rf outputs/*/ outputs/index.html data/

@@ -177,7 +177,7 @@ class BigQueryShaped(Warehouse):
 
     dialect = "bigquery"
     TYPES = {"string": "STRING", "int": "INT64", "float": "FLOAT64", "bool": "BOOL",
-             "date": "DATE", "timestamp": "DATETIME"}
+             "date": "DATE", "timestamp": "TIMESTAMP"}
 
     def __init__(self) -> None:
         self.queries: list[tuple[str, dict]] = []
@@ -187,6 +187,9 @@ class BigQueryShaped(Warehouse):
 
     def fingerprint(self) -> str:
         return "fake"
+
+    def describe(self) -> str:
+        return "fake BigQuery"
 
     def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
         self.queries.append((sql, params or {}))

@@ -48,14 +48,14 @@ def _load(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from revbook.validate import validate
-    from revbook.warehouse import DuckDBWarehouse
+    from revbook.warehouse import connect
 
-    with DuckDBWarehouse(args.warehouse) as wh:
+    with connect(args.warehouse) as wh:
         violations = validate(wh)
     errors = [v for v in violations if v.severity == "error"]
     for v in violations:
         console.print(f"[{'red' if v.severity == 'error' else 'yellow'}]{v.severity}[/] {escape(str(v))}")
-    console.print(f"{wh.path}: {len(errors)} error(s), {len(violations) - len(errors)} warning(s)")
+    console.print(f"{wh.describe()}: {len(errors)} error(s), {len(violations) - len(errors)} warning(s)")
     return 1 if errors else 0
 
 
@@ -63,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
     from revbook import runner
 
     only = [o for part in args.only or [] for o in part.split(",") if o]
-    return runner.run(args.schedule, args.period, only or None, args.rep, args.jobs, console)
+    return runner.run(args.schedule, args.period, only or None, args.rep, args.jobs, console, args.dry_run)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -83,7 +83,7 @@ def parser() -> argparse.ArgumentParser:
     ld.set_defaults(func=_load)
 
     c = sub.add_parser("check", help="validate the warehouse against the data contract")
-    c.add_argument("--warehouse", help="warehouse file (default: data/revbook.duckdb or $REVBOOK_WAREHOUSE)")
+    c.add_argument("--warehouse", help="a DuckDB warehouse file (default: the engine in params/warehouse.yaml)")
     c.set_defaults(func=_check)
 
     r = sub.add_parser("run", help="render a schedule's reports into outputs/<period>/")
@@ -92,6 +92,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--only", action="append", help="departments or notebooks to run (comma-separated)")
     r.add_argument("--rep", help="render personal reports for this rep only")
     r.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    r.add_argument("--dry-run", action="store_true",
+                   help="print the bytes each report would scan (BigQuery dry runs) and the total; run nothing")
     r.set_defaults(func=_run)
     return p
 

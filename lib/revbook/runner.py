@@ -30,11 +30,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from revbook import index, paths, periods, render, settings
+from revbook import costs, index, paths, periods, render, settings
 from revbook.files import write_atomic
 from revbook.marketing import ATTRIBUTION_MODELS
 from revbook.periods import SCHEDULE_KINDS, Period
-from revbook.warehouse import connect
+from revbook.warehouse import PERIOD_ENV, QUERY_LOG_ENV, REPORT_ENV, connect
 
 # papermill reports a parameter's annotation by name; values must fit these Python types.
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -91,6 +91,8 @@ class Result:
     finished_at: str = ""
     data_fingerprint: str = ""
     code_version: str = ""
+    queries: list[dict[str, Any]] = field(default_factory=list)  # mart calls: mart, params, rows, seconds, bytes
+    bytes_billed: int | None = None  # on an engine that bills (BigQuery)
 
 
 # ---------------------------------------------------------------- planning
@@ -199,6 +201,10 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str]) -> Resu
     executed = out / "_executed" / job.department / f"{job.name}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     params = {"period": period, **job.parameters, **({"rep_id": job.rep_id} if job.rep_id else {})}
+    query_log = executed.with_suffix(".queries.jsonl")
+    query_log.unlink(missing_ok=True)
+    # the kernel inherits these: the warehouse logs each mart call, BigQuery labels its jobs
+    os.environ.update({QUERY_LOG_ENV: str(query_log), REPORT_ENV: job.key, PERIOD_ENV: period})
     result = Result(job.key, job.notebook, job.rep_id, params, "failed", 0.0,
                     data_fingerprint=banner["fingerprint"], code_version=banner["code_version"])
     try:
@@ -224,6 +230,10 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str]) -> Resu
         result.error = _error_summary(exc)
         if not isinstance(exc, papermill.PapermillExecutionError):
             traceback.print_exc()  # to the run log
+    if query_log.exists():
+        result.queries = [json.loads(line) for line in query_log.read_text(encoding="utf-8").splitlines() if line]
+        billed = [q["bytes_billed"] for q in result.queries if q.get("bytes_billed") is not None]
+        result.bytes_billed = sum(billed) if billed else None
     result.duration_s = round(time.perf_counter() - started, 2)
     result.finished_at = _now()
     return result
@@ -271,18 +281,25 @@ def _write_manifest(out: Path, schedule: str, period: Period, results: list[Resu
 
 
 def run(schedule_name: str, period_text: str | None = None, only: list[str] | None = None,
-        rep: str | None = None, workers: int | None = None, console: Console | None = None) -> int:
-    """Plan and run a schedule; 0 if every report rendered, 1 if any failed, 2 if nothing ran."""
+        rep: str | None = None, workers: int | None = None, console: Console | None = None,
+        dry_run: bool = False) -> int:
+    """Plan and run a schedule; 0 if every report rendered, 1 if any failed, 2 if nothing ran.
+    On BigQuery the bytes each report would scan are printed first; `dry_run` stops there."""
     console = console or Console(stderr=True, soft_wrap=True)
     try:
         period, jobs = plan(schedule_name, period_text, only, rep)
     except PlanError as exc:
         console.print(f"[bold red]revbook run {schedule_name}: nothing was run[/]\n{escape(str(exc))}")
         return 2
-    wh = connect()
-    banner = {"period": period.label, "fingerprint": wh.fingerprint(), "code_version": code_version(),
-              "generated_at": _now()}
-    wh.close()
+    with connect() as wh:
+        if dry_run or wh.dialect == "bigquery":
+            config = settings.warehouse().bigquery
+            estimates = costs.estimate(wh, [j.key for j in jobs], paths.outputs_dir(), schedule_name)
+            costs.show(console, estimates, wh.dialect, config.price_per_tib if config else None)
+        if dry_run:
+            return 0
+        banner = {"period": period.label, "fingerprint": wh.fingerprint(), "code_version": code_version(),
+                  "generated_at": _now()}
     out = paths.outputs_dir() / period.label
     out.mkdir(parents=True, exist_ok=True)
     if not jobs:

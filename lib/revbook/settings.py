@@ -1,4 +1,5 @@
-"""params/: business settings (company.yaml) and schedules (monthly/weekly/daily.yaml).
+"""params/: business settings (company.yaml), schedules (monthly/weekly/daily.yaml) and the
+warehouse (warehouse.yaml).
 
 Both are validated with pydantic on load, so a typo'd key or a wrong type is an error that
 names the file and the key, not a silent default.
@@ -6,14 +7,15 @@ names the file and the key, not a silent default.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from revbook import paths
+from revbook import contract, paths
 from revbook.contract import SEGMENTS, TEAMS
 from revbook.periods import SCHEDULE_KINDS
 
@@ -72,6 +74,36 @@ class Company(_Strict):
             raise ValueError(f"fs_capacity_by_segment: unknown segments {sorted(unknown)}; use {SEGMENTS}")
 
 
+class BigQueryConfig(_Strict):
+    """params/warehouse.yaml `bigquery:`: where the lake is and what a query may cost."""
+
+    project: str = Field(min_length=1)
+    dataset: str = Field(min_length=1)
+    location: str = "US"
+    maximum_bytes_billed: int = Field(default=10 * 1024**3, gt=0)  # per query; over it the query fails unbilled
+    price_per_tib: float = Field(default=6.25, ge=0)  # on-demand USD per TiB scanned, for estimates
+    tables: dict[str, str] = {}  # contract table → lake table, for tables named differently
+    retry_initial_s: float = Field(default=1.0, gt=0)  # first back-off of a transient error; doubles
+    retry_timeout_s: float = Field(default=120.0, gt=0)  # give up retrying after this long
+
+    def model_post_init(self, _: Any) -> None:
+        unknown = set(self.tables) - {t.name for t in contract.TABLES}
+        if unknown:
+            raise ValueError(f"tables: {sorted(unknown)} are not contract tables "
+                             f"({', '.join(t.name for t in contract.TABLES)})")
+
+
+class WarehouseConfig(_Strict):
+    """params/warehouse.yaml: which engine the reports read."""
+
+    engine: Literal["duckdb", "bigquery"] = "duckdb"
+    bigquery: BigQueryConfig | None = None
+
+    def model_post_init(self, _: Any) -> None:
+        if self.engine == "bigquery" and self.bigquery is None:
+            raise ValueError("engine is bigquery but there is no `bigquery:` section (project, dataset)")
+
+
 class Job(_Strict):
     """One scheduled notebook: notebooks/<notebook>.ipynb with extra parameters."""
 
@@ -100,19 +132,36 @@ def _read(path: Path) -> Any:
 
 
 def _model(model: type[BaseModel], path: Path) -> Any:
+    return _validate(model, _read(path) or {}, str(path))
+
+
+def _validate(model: type[BaseModel], data: Any, where: str) -> Any:
     try:
-        return model.model_validate(_read(path) or {})
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()
         )
-        raise SettingsError(f"{path}: {problems}") from None
+        raise SettingsError(f"{where}: {problems}") from None
 
 
 @cache
 def company() -> Company:
     """The business settings in params/company.yaml."""
     return _model(Company, paths.params_dir() / "company.yaml")
+
+
+ENGINE_ENV = "REVBOOK_ENGINE"
+
+
+def warehouse() -> WarehouseConfig:
+    """params/warehouse.yaml (absent: the embedded DuckDB); REVBOOK_ENGINE=duckdb|bigquery overrides
+    its engine."""
+    path = paths.params_dir() / "warehouse.yaml"
+    data = (_read(path) or {}) if path.is_file() else {}
+    if engine := os.environ.get(ENGINE_ENV):
+        data = {**data, "engine": engine}
+    return _validate(WarehouseConfig, data, f"{path}" + (f" with {ENGINE_ENV}={engine}" if engine else ""))
 
 
 def schedule(name: str) -> Schedule:

@@ -21,7 +21,7 @@ from sqlglot.errors import ParseError
 
 from revbook import contract
 from revbook.contract import Column, Table
-from revbook.warehouse import Warehouse
+from revbook.warehouse import Warehouse, render
 
 #: How many example rows a violation names.
 EXAMPLES = 5
@@ -96,7 +96,7 @@ def cast_to_contract(value: exp.Expression, column: Column, source_type: str, di
 @cache
 def same_type(engine_type: str, column: Column, dialect: str) -> bool:
     """Whether a column of `engine_type` (as `dialect` spells it) has the contract type."""
-    want = _datatype(column.sql_type).sql(dialect)
+    want = render(_datatype(column.sql_type), dialect)
     try:
         return exp.DataType.build(engine_type, dialect=dialect).sql(dialect) == want
     except (ParseError, ValueError):
@@ -173,7 +173,7 @@ class _Source:
         return [c for c in self.table.columns if c.name in self.types]
 
     def sql(self, query: exp.Expression) -> str:
-        return query.sql(self.dialect, copy=False)
+        return render(query, self.dialect)
 
     def from_(self, alias: str = _ALIAS) -> exp.Table:
         return exp.table_(self.table.name, quoted=True, alias=alias)

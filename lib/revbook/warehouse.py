@@ -8,7 +8,12 @@ transpiling the same files with sqlglot (see `transpile`).
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -22,6 +27,11 @@ from sqlglot import exp
 from revbook import paths
 
 META_TABLE = "_revbook_meta"
+#: When set (the runner sets it per report), every mart call is appended to this JSON-lines file:
+#: mart, bound parameters, seconds, bytes billed. It feeds the manifest and `run --dry-run`.
+QUERY_LOG_ENV = "REVBOOK_QUERY_LOG"
+#: The report (job key) and period being run, set by the runner; engines tag their jobs with them.
+REPORT_ENV, PERIOD_ENV = "REVBOOK_REPORT", "REVBOOK_PERIOD"
 
 
 class WarehouseError(RuntimeError):
@@ -43,14 +53,69 @@ def mart_names() -> list[str]:
     return sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql"))
 
 
+@cache
 def mart_parameters(sql: str) -> set[str]:
     """Names of the `$name` parameters a mart's SQL binds (comments ignored)."""
     return {p.name for p in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Placeholder)}
 
 
+def _utc_timestamp(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.DataType) and node.this in (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ):
+        return exp.DataType.build("TIMESTAMPTZ")
+    return node
+
+
+def render(expression: exp.Expression, dialect: str, pretty: bool = False) -> str:
+    """An expression written in DuckDB's terms as `dialect` SQL. revbook's TIMESTAMP is a UTC instant
+    (DuckDB keeps it without a zone); in BigQuery that is TIMESTAMP, not DATETIME (a wall-clock
+    time), which is what sqlglot would pick by default."""
+    if dialect == "bigquery":
+        expression = expression.transform(_utc_timestamp)
+    return expression.sql(dialect, pretty=pretty, comments=False)
+
+
 def transpile(sql: str, dialect: str) -> str:
     """The mart SQL (DuckDB dialect) in another engine's dialect, e.g. "bigquery"."""
-    return ";\n".join(sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=True))
+    return ";\n".join(render(e, dialect, pretty=True) for e in sqlglot.parse(sql, read="duckdb")
+                       if isinstance(e, exp.Expression))
+
+
+@cache
+def mart_text(name: str, dialect: str) -> str:
+    """Mart `name` as SQL for `dialect` (the file itself for DuckDB)."""
+    return mart_sql(name) if dialect == "duckdb" else transpile(mart_sql(name), dialect)
+
+
+def encode_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Mart parameters as JSON that `decode_params` turns back into the same Python values."""
+    return {name: _encode(value) for name, value in params.items()}
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return {"list": [_encode(v) for v in value]}
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return {"timestamp": pd.Timestamp(value).isoformat()}
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def decode_params(encoded: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _decode(value) for name, value in encoded.items()}
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "list" in value:
+            return [_decode(v) for v in value["list"]]
+        if "timestamp" in value:
+            return pd.Timestamp(value["timestamp"]).to_pydatetime()
+        if "date" in value:
+            return dt.date.fromisoformat(value["date"])
+    return value
 
 
 class Warehouse(ABC):
@@ -70,6 +135,10 @@ class Warehouse(ABC):
     def fingerprint(self) -> str:
         """A short id of the data the warehouse holds (changes when the data changes)."""
 
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the data is, for messages ("data/revbook.duckdb", "BigQuery proj.dataset")."""
+
     def close(self) -> None:
         """Release the connection (engines that hold one override this)."""
 
@@ -79,10 +148,28 @@ class Warehouse(ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    #: Bytes the last mart call billed (engines that bill set it).
+    last_bytes_billed: int | None = None
+
     def mart(self, name: str, **params: Any) -> pd.DataFrame:
         """Run mart `name` with its parameters bound; every `$param` it uses must be given."""
-        sql = mart_sql(name)
-        wanted = mart_parameters(sql)
+        self.check_parameters(name, params)
+        started = time.perf_counter()
+        frame = self.run_mart(name, params)
+        if log := os.environ.get(QUERY_LOG_ENV):
+            entry = {"mart": name, "params": encode_params(params), "rows": len(frame),
+                     "seconds": round(time.perf_counter() - started, 3), "bytes_billed": self.last_bytes_billed}
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        return frame
+
+    def run_mart(self, name: str, params: Mapping[str, Any]) -> pd.DataFrame:
+        """Run mart `name` (parameters already checked); engines with more to do override this."""
+        return self.query(mart_text(name, self.dialect), dict(params))
+
+    @staticmethod
+    def check_parameters(name: str, params: Mapping[str, Any]) -> None:
+        wanted = mart_parameters(mart_sql(name))
         missing = wanted - params.keys()
         extra = params.keys() - wanted
         if missing or extra:
@@ -90,7 +177,6 @@ class Warehouse(ABC):
                 f"mart {name!r} takes parameters {sorted(wanted)}; "
                 f"missing {sorted(missing)}, unexpected {sorted(extra)}"
             )
-        return self.query(sql, params)
 
 
 class DuckDBWarehouse(Warehouse):
@@ -130,6 +216,9 @@ class DuckDBWarehouse(Warehouse):
         ).fetchone()
         return row[0] if row else "unknown"
 
+    def describe(self) -> str:
+        return str(self.path)
+
     def meta(self) -> dict[str, str]:
         """Provenance written when the warehouse was built (source, fingerprint, built_at)."""
         if self.table_columns(META_TABLE) is None:
@@ -141,5 +230,14 @@ class DuckDBWarehouse(Warehouse):
 
 
 def connect(path: Path | str | None = None) -> Warehouse:
-    """The configured warehouse, read-only (the embedded DuckDB file by default)."""
-    return DuckDBWarehouse(path)
+    """The configured warehouse, read-only: params/warehouse.yaml's engine (REVBOOK_ENGINE overrides);
+    the embedded DuckDB file by default, or `path` when given."""
+    from revbook import settings
+
+    config = settings.warehouse()
+    if path is not None or config.engine == "duckdb":
+        return DuckDBWarehouse(path)
+    from revbook.bigquery import BigQueryWarehouse
+
+    assert config.bigquery is not None  # checked by settings
+    return BigQueryWarehouse(config.bigquery)
