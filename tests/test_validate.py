@@ -207,3 +207,12 @@ def test_same_validation_renders_for_bigquery() -> None:
     assert "SAFE_CAST" not in sql  # typed columns matching the contract are not re-checked
     assert {k for _, p in wh.queries for k in p} == {
         f"allowed_{c.name}" for t in contract.TABLES for c in t.columns if c.enum}
+
+
+def test_bigquery_columns_must_already_have_the_contract_type() -> None:
+    """No load step casts a BigQuery lake: a DATETIME where a TIMESTAMP belongs is named."""
+    wh = BigQueryShaped()
+    wh.TYPES = {**BigQueryShaped.TYPES, "timestamp": "DATETIME"}
+    found = [v for v in validate(wh) if v.table == "leads" and v.column == "created_at"]
+    assert any(v.rule == "type" and "column created_at is DATETIME; the reports need TIMESTAMP (timestamp)" in v.detail
+               for v in found)

@@ -227,7 +227,20 @@ def _structure(src: _Source) -> list[Violation]:
     extra = [Violation(table.name, name, "extra_column", 0, (),
                        f"column {name} is not in the contract and is ignored", "warning")
              for name in src.types if name not in table.column_names]
-    return missing + extra
+    return missing + extra + _engine_types(src)
+
+
+def _engine_types(src: _Source) -> list[Violation]:
+    """On BigQuery the marts read the lake tables as they are (there is no load step that casts), so
+    a column must already have its contract type: a DATETIME where a TIMESTAMP belongs breaks every
+    comparison with a timestamp."""
+    if src.dialect != "bigquery":
+        return []
+    return [Violation(src.table.name, c.name, "type", 0, (),
+                      f"column {c.name} is {src.types[c.name]}; the reports need "
+                      f"{render(_datatype(c.sql_type), src.dialect)} ({c.type}): cast it in the ETL, or map the "
+                      "table to a view that does (tables: in params/warehouse.yaml)")
+            for c in src.present if not same_type(src.types[c.name], c, src.dialect)]
 
 
 # --- column rules: one UNION ALL query per table --------------------------------------
