@@ -119,6 +119,7 @@ class Recorder:
     script: list[tuple[int, str]] = field(default_factory=list)
     bytes_processed: int = 123_456_789
     tables: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # name -> [(column, type)]
+    datasets: set[str] = field(default_factory=lambda: {DATASET})
     result: dict[str, Any] = field(default_factory=lambda: {  # every query's rows (REST form)
         "schema": {"fields": [{"name": "x", "type": "INT64", "mode": "NULLABLE"}]},
         "rows": [{"f": [{"v": "1"}]}], "totalRows": "1"})
@@ -204,6 +205,8 @@ def recorder() -> Iterator[Recorder]:
                                                            "tableId": name}, "numRows": "10",
                                         "lastModifiedTime": "1767225600000",
                                         "schema": {"fields": [{"name": c, "type": t} for c, t in rec.tables[name]]}})
+            if (m := re.search(r"/datasets/([^/]+)$", path)) and m.group(1) in rec.datasets:
+                return self._send(200, {"datasetReference": {"projectId": PROJECT, "datasetId": m.group(1)}})
             return self._send(404, _error(404, "notFound"))
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming

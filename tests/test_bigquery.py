@@ -222,6 +222,19 @@ def test_permission_and_missing_table_errors_name_what_is_wrong(rec, status, rea
         "table mapping: leads → sfdc_lead" in str(err.value)
 
 
+def test_check_on_a_missing_dataset_or_table(rec):
+    rec.tables = {"reps": [("rep_id", "STRING")]}
+    wh = bq.BigQueryWarehouse(_config(tables={"leads": "sfdc_lead"}))
+    assert wh.table_columns("reps") == {"rep_id": "STRING"}
+    assert wh.table_columns("leads") is None  # the dataset is there: a missing table, for check to report
+    assert any(r["path"].endswith(f"/datasets/{DATASET}/tables/sfdc_lead") for r in rec.requests)
+    rec.datasets = set()
+    with pytest.raises(WarehouseError) as err:
+        wh.table_columns("leads")
+    assert str(err.value) == (f"BigQuery: dataset {PROJECT}.{DATASET} not found (location US): check project, "
+                              "dataset and location in params/warehouse.yaml")
+
+
 def test_a_query_over_the_byte_cap_names_the_report_and_the_estimate(rec, monkeypatch):
     monkeypatch.setenv("REVBOOK_REPORT", "customer_success/churn_drivers")
     rec.script = [(400, "bytesBilledLimitExceeded")]

@@ -237,11 +237,20 @@ class BigQueryWarehouse(Warehouse):
         try:
             found = self.client.get_table(f"{self.dataset}.{self.table_name(table)}", retry=self.retry)
         except gexc.NotFound:
+            self._check_dataset()
             return None
         except gexc.Forbidden as exc:
             raise WarehouseError(f"BigQuery: permission denied reading {self.dataset}.{self.table_name(table)} "
                                  f"({_reason(exc)}); {AUTH_HELP}") from None
         return {f.name: f.field_type for f in found.schema}
+
+    def _check_dataset(self) -> None:
+        """A missing table is a contract problem; a missing dataset is a configuration one: say which."""
+        try:
+            self.client.get_dataset(self.dataset, retry=self.retry)
+        except gexc.NotFound:
+            raise WarehouseError(f"BigQuery: dataset {self.dataset} not found (location {self.config.location}): "
+                                 "check project, dataset and location in params/warehouse.yaml") from None
 
     def fingerprint(self) -> str:
         """A short id from each contract table's row count and last modification."""
