@@ -121,6 +121,33 @@ def test_failing_report_keeps_others_and_last_good_html(project):
     assert not list(out.rglob("*.tmp"))
 
 
+def test_only_failed_reruns_just_those_and_reruns_give_the_same_numbers(project, capsys):
+    _flaky_notebook(project / "notebooks" / "sales_ops" / "flaky.ipynb")
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/flaky\n    parameters: {fail: true}\n"
+                            "  - notebook: sales_ops/revenue_overview\n")
+    out = project / "outputs" / TEST_END
+    with pytest.raises(PlanError, match="--only-failed: no earlier run of"):
+        runner.failed_keys(runner.plan("monthly", TEST_END)[0])
+    assert runner.run("monthly", TEST_END) == 1
+    metrics = (out / "sales_ops" / "revenue_overview.metrics.json").read_bytes()
+    page = out / "sales_ops" / "revenue_overview.html"
+    stamp = page.stat().st_mtime_ns
+
+    assert runner.run("monthly", TEST_END, only_failed=True) == 1  # still failing: only flaky ran
+    assert page.stat().st_mtime_ns == stamp
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/flaky\n  - notebook: sales_ops/revenue_overview\n")
+    assert runner.run("monthly", TEST_END, only_failed=True) == 0  # fixed: flaky renders
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {k: r["status"] for k, r in manifest["reports"].items()} == {
+        "sales_ops/flaky": "ok", "sales_ops/revenue_overview": "ok"}
+    capsys.readouterr()
+    assert runner.run("monthly", TEST_END, only_failed=True) == 0
+    assert "no failed reports to re-run" in capsys.readouterr().err
+
+    assert runner.run("monthly", TEST_END, only=["sales_ops/revenue_overview"]) == 0  # the same inputs again
+    assert (out / "sales_ops" / "revenue_overview.metrics.json").read_bytes() == metrics  # byte-identical
+
+
 def test_cli_names_the_failing_notebook(project):
     _flaky_notebook(project / "notebooks" / "sales_ops" / "flaky.ipynb")
     write_schedule(project, "jobs:\n  - notebook: sales_ops/flaky\n    parameters: {fail: true}\n")

@@ -63,7 +63,8 @@ def _run(args: argparse.Namespace) -> int:
     from revbook import runner
 
     only = [o for part in args.only or [] for o in part.split(",") if o]
-    return runner.run(args.schedule, args.period, only or None, args.rep, args.jobs, console, args.dry_run)
+    return runner.run(args.schedule, args.period, only or None, args.rep, args.jobs, console, args.dry_run,
+                      args.only_failed)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -92,6 +93,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--only", action="append", help="departments or notebooks to run (comma-separated)")
     r.add_argument("--rep", help="render personal reports for this rep only")
     r.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    r.add_argument("--only-failed", action="store_true",
+                   help="re-run only the reports whose last run in this period failed")
     r.add_argument("--dry-run", action="store_true",
                    help="print the bytes each report would scan (BigQuery dry runs) and the total; run nothing")
     r.set_defaults(func=_run)
@@ -110,6 +113,9 @@ def main(argv: list[str] | None = None) -> None:
     except (LoadError, PeriodError, SettingsError, WarehouseError) as exc:
         console.print(f"[bold red]revbook {args.command}:[/] {escape(str(exc))}")
         code = 2
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM in `run`: what finished is kept and recorded
+        console.print(f"[bold red]revbook {args.command}: interrupted[/]")
+        code = 130
     sys.exit(code)
 if __name__ == "__main__":
     main()

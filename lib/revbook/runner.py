@@ -9,15 +9,17 @@ the others and never replaces the last good HTML; the run then exits non-zero.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import multiprocessing
 import os
+import signal
 import subprocess
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,7 +84,7 @@ class Result:
     notebook: str
     rep_id: str | None
     parameters: dict[str, Any]
-    status: str  # ok | failed
+    status: str  # ok | failed | interrupted
     duration_s: float
     html: str | None = None
     metrics: str | None = None
@@ -112,6 +114,15 @@ def _check_value(job: str, name: str, value: Any, declared: dict[str, Any]) -> l
     if not isinstance(value, types):
         return [f"{job}: parameter {name!r} must be {expected}, got {type(value).__name__} {value!r}"]
     return []
+
+
+def failed_keys(period: Period) -> set[str]:
+    """Reports whose last run in `period` failed (or never finished), from its manifest."""
+    path = paths.outputs_dir() / period.label / index.MANIFEST
+    if not path.exists():
+        raise PlanError(f"--only-failed: no earlier run of {period.label} ({path} is missing)")
+    reports = json.loads(path.read_text(encoding="utf-8")).get("reports", {})
+    return {key for key, entry in reports.items() if entry.get("status") != "ok"}
 
 
 def plan(schedule_name: str, period_text: str | None = None, only: list[str] | None = None,
@@ -179,12 +190,24 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
 # ---------------------------------------------------------------- execution (worker side)
 
 
+_stopping = False  # set in a worker once it is told to stop: queued reports are then skipped
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM as Ctrl-C: unwind through `finally` blocks (kernels shut down, manifest written)."""
+    global _stopping
+    _stopping = True
+    raise KeyboardInterrupt
+
+
 def _quiet_worker(log_path: str) -> None:
-    """Send worker and kernel stderr (kernel start-up chatter, warnings) to the run log."""
+    """Send worker and kernel stderr (kernel start-up chatter, warnings) to the run log; stop on
+    SIGTERM the way Ctrl-C stops, so papermill shuts the kernel down instead of orphaning it."""
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 2)
     os.close(fd)
     logging.basicConfig(level=logging.WARNING, force=True)
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _error_summary(exc: BaseException) -> str:
@@ -207,6 +230,9 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str]) -> Resu
     os.environ.update({QUERY_LOG_ENV: str(query_log), REPORT_ENV: job.key, PERIOD_ENV: period})
     result = Result(job.key, job.notebook, job.rep_id, params, "failed", 0.0,
                     data_fingerprint=banner["fingerprint"], code_version=banner["code_version"])
+    if _stopping:
+        result.status, result.error = "interrupted", "the run was stopped before this report started"
+        return result
     try:
         nb = papermill.execute_notebook(
             str(job.source), str(executed), parameters=params, cwd=str(job.source.parent),
@@ -226,6 +252,8 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str]) -> Resu
         result.html = str(html_path.relative_to(out))
         result.metrics = str(metrics_path.relative_to(out))
         result.files = [str(html_path.with_name(f).relative_to(out)) for f in files.values()]
+    except KeyboardInterrupt:  # stopped mid-report: its kernel is shut down, its last good page kept
+        result.status, result.error = "interrupted", "the run was stopped while this report ran"
     except Exception as exc:  # a failed report is a result, not a crash
         result.error = _error_summary(exc)
         if not isinstance(exc, papermill.PapermillExecutionError):
@@ -282,12 +310,19 @@ def _write_manifest(out: Path, schedule: str, period: Period, results: list[Resu
 
 def run(schedule_name: str, period_text: str | None = None, only: list[str] | None = None,
         rep: str | None = None, workers: int | None = None, console: Console | None = None,
-        dry_run: bool = False) -> int:
+        dry_run: bool = False, only_failed: bool = False) -> int:
     """Plan and run a schedule; 0 if every report rendered, 1 if any failed, 2 if nothing ran.
-    On BigQuery the bytes each report would scan are printed first; `dry_run` stops there."""
+    On BigQuery the bytes each report would scan are printed first; `dry_run` stops there.
+    `only_failed` re-runs just the reports whose last run in the period failed."""
     console = console or Console(stderr=True, soft_wrap=True)
     try:
         period, jobs = plan(schedule_name, period_text, only, rep)
+        if only_failed:
+            failed_before = failed_keys(period)
+            jobs = [j for j in jobs if j.key in failed_before]
+            if not jobs:
+                console.print(f"{schedule_name} {period.label}: no failed reports to re-run")
+                return 0
     except PlanError as exc:
         console.print(f"[bold red]revbook run {schedule_name}: nothing was run[/]\n{escape(str(exc))}")
         return 2
@@ -317,8 +352,10 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     # All jobs are submitted (so all workers forked) before the progress display starts its thread.
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_quiet_worker, initargs=(str(log_path),))
+    previous_handler = signal.signal(signal.SIGTERM, _interrupt)
+    futures: list[Future[Result]] = []
     try:
-        futures = [pool.submit(execute, j, period.label, str(out), banner) for j in jobs]
+        futures += [pool.submit(execute, j, period.label, str(out), banner) for j in jobs]
         with progress:
             task = progress.add_task("rendering", total=len(jobs))
             for future in as_completed(futures):
@@ -331,10 +368,24 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
                 progress.console.print(line, markup=True, highlight=False)
                 progress.advance(task)
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted: finished reports are kept; nothing half-written[/]")
+        console.print("[yellow]interrupted: stopping the running reports; finished ones are kept, nothing is "
+                      "half-written[/]")
+        for pid in list(getattr(pool, "_processes", {}) or {}):  # workers stop their kernels, then exit
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        signal.signal(signal.SIGTERM, previous_handler)
+        seen = {r.key for r in results}
+        for job, f in zip(jobs, futures):
+            if job.key in seen:
+                continue
+            if f.done() and not f.cancelled() and f.exception() is None:
+                results.append(f.result())
+            else:  # never started, or lost with its worker: recorded so --only-failed picks it up
+                results.append(Result(job.key, job.notebook, job.rep_id, {}, "interrupted", 0.0,
+                                      error="the run was stopped before this report finished"))
         results.sort(key=lambda r: r.key)
         failed = [r for r in results if r.status != "ok"]
         run_info = {"started_at": banner["generated_at"], "finished_at": _now(),

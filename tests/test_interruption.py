@@ -1,0 +1,60 @@
+"""Stopping a run (SIGTERM from cron or systemd, or Ctrl-C) leaves nothing behind: running reports stop
+and shut their kernels down, no page is half-written, the manifest records what finished and what
+did not, and `--only-failed` completes the rest."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from conftest import TEST_END
+
+
+def _processes_with(marker: str) -> list[str]:
+    """Command lines of live processes whose environment holds `marker` (the run's kernels included)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker.encode() in (proc / "environ").read_bytes():
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return found
+
+
+def test_sigterm_stops_cleanly_and_only_failed_finishes_the_run(demo_warehouse, tmp_path):
+    marker = f"REVBOOK_TEST_RUN={uuid.uuid4().hex}"
+    env = {**os.environ, "REVBOOK_WAREHOUSE": str(demo_warehouse), "REVBOOK_OUTPUTS": str(tmp_path),
+           marker.split("=")[0]: marker.split("=")[1]}
+    command = [sys.executable, "-m", "revbook.cli", "run", "monthly", "--period", TEST_END, "--jobs", "2"]
+    run = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    assert run.stderr is not None
+    for line in run.stderr:  # wait until one report has finished, so others are mid-flight
+        if " ok " in line:
+            break
+    run.send_signal(signal.SIGTERM)
+    rest = run.stderr.read()
+    assert run.wait(timeout=60) == 130
+    assert "interrupted: stopping the running reports" in rest and "revbook run: interrupted" in rest
+    assert "Traceback" not in rest
+    time.sleep(0.5)
+    assert _processes_with(marker) == []  # no worker or kernel left running
+
+    out = tmp_path / TEST_END
+    assert not [p for p in out.rglob("*") if ".tmp" in p.name]  # nothing half-written
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    statuses = {key: r["status"] for key, r in manifest["reports"].items()}
+    assert "ok" in statuses.values() and "interrupted" in statuses.values()
+    assert len(statuses) == manifest["last_run"]["jobs"]  # every planned report is accounted for
+    for key, status in statuses.items():
+        assert (out / f"{key}.html").exists() == (status == "ok"), key
+
+    again = subprocess.run([*command, "--only-failed"], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    redone = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reports"]
+    assert {r["status"] for r in redone.values()} == {"ok"}
+    assert f"{sum(s != 'ok' for s in statuses.values())} ok, 0 failed" in again.stderr
