@@ -20,7 +20,7 @@ PERIOD ?=
 JOBS ?=
 RUN_ARGS := $(if $(PERIOD),--period $(PERIOD)) $(if $(JOBS),--jobs $(JOBS))
 
-.PHONY: help setup demo check monthly weekly daily test typecheck lab clean
+.PHONY: help setup demo check monthly weekly daily browser test typecheck lab clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -55,7 +55,11 @@ daily: $(STAMP) $(WAREHOUSE) ## Render yesterday's reports (PERIOD=YYYY-MM-DD)
 $(EMULATOR)/.installed: tests/install_bqemulator.sh
 	PYTHON=$(PYTHON) bash tests/install_bqemulator.sh $(EMULATOR) $(EMULATOR)-home
 
-test: $(STAMP) $(WAREHOUSE) $(EMULATOR)/.installed ## Run the whole test suite (on small demo companies and a local BigQuery emulator it builds itself)
+browser: ## Install Debian's chromium (for the browser tests) if it is missing
+	@command -v chromium > /dev/null || { $(if $(filter 0,$(shell id -u)),,sudo )apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo )apt-get install -y -qq chromium > /dev/null; }
+
+test: $(STAMP) $(WAREHOUSE) $(EMULATOR)/.installed browser ## Run the whole test suite (on small demo companies and a local BigQuery emulator it builds itself)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 typecheck: $(STAMP) ## Type-check and lint the package (mypy, ruff)
