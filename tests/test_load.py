@@ -164,3 +164,22 @@ def test_validating_a_built_warehouse_needs_no_casts(target: Path) -> None:
         wh.query = lambda sql, params=None: queries.append(sql) or run(sql, params)
         assert validate(wh) == []
     assert queries and not [sql for sql in queries if "TRY_CAST" in sql]
+
+
+def test_windows_line_endings_are_read_and_thousands_separators_are_named(tmp_path: Path, target: Path) -> None:
+    lake = tiny_lake()
+    folder = write_csv_folder(lake, tmp_path / "lake")
+    lake["accounts"].to_csv(folder / "accounts.csv", index=False, lineterminator="\r\n")  # Excel on Windows
+    assert b"\r\n" in (folder / "accounts.csv").read_bytes()
+    assert load_folder(folder, target) == []
+    with DuckDBWarehouse(target) as wh:
+        assert wh.query("SELECT name FROM accounts ORDER BY account_id")["name"].tolist() == [
+            "株式会社サンプル", "Acme KK"]  # no stray carriage return in the last column
+    before = sha256(target)
+    subs = lake["subscriptions"].assign(mrr=["50,000", "0"])  # "50,000" is text, not a number: refused
+    subs.to_csv(folder / "subscriptions.csv", index=False)
+    with pytest.raises(LoadError) as caught:
+        load_folder(folder, target)
+    assert [str(v) for v in caught.value.violations] == [
+        "subscriptions.mrr [type] 1 row with mrr not a valid float; e.g. subscription_id=S1"]
+    assert sha256(target) == before

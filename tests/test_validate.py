@@ -206,7 +206,7 @@ def test_same_validation_renders_for_bigquery() -> None:
     assert "@allowed_status" in sql and "$" not in sql and "rowid" not in sql
     assert "SAFE_CAST" not in sql  # typed columns matching the contract are not re-checked
     assert {k for _, p in wh.queries for k in p} == {
-        f"allowed_{c.name}" for t in contract.TABLES for c in t.columns if c.enum}
+        f"allowed_{c.name}" for t in contract.TABLES for c in t.columns if c.enum} | {"now", "today"}
 
 
 def test_bigquery_columns_must_already_have_the_contract_type() -> None:
@@ -216,3 +216,15 @@ def test_bigquery_columns_must_already_have_the_contract_type() -> None:
     found = [v for v in validate(wh) if v.table == "leads" and v.column == "created_at"]
     assert any(v.rule == "type" and "column created_at is DATETIME; the reports need TIMESTAMP (timestamp)" in v.detail
                for v in found)
+
+
+def test_events_in_the_future(check: Check) -> None:
+    lake = tiny_lake()
+    lake["activities"].loc[0, "occurred_at"] = "2099-01-01T09:00:00"
+    lake["ad_spend_daily"].loc[0, "date"] = "2099-01-01"
+    lake["leads"].loc[0, "next_approach_date"] = "2099-01-01"  # a plan, not an event: allowed
+    found = {(v.table, v.column): v for v in check(lake)}
+    assert set(found) == {("activities", "occurred_at"), ("ad_spend_daily", "date")}
+    assert found["activities", "occurred_at"].rule == "future"
+    assert str(found["ad_spend_daily", "date"]).startswith(
+        "ad_spend_daily.date [future] 1 row with date in the future (after ")

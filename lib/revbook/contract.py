@@ -7,7 +7,7 @@ generator's output schema and the warehouse DDL, so the four can never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 ColumnType = Literal["string", "int", "float", "bool", "date", "timestamp"]
 
@@ -49,6 +49,7 @@ class Column:
     nullable: bool = False
     enum: tuple[str, ...] | None = None
     non_negative: bool = False
+    past: bool = False  # an event that happened: never after the time of the check
     references: str | None = None  # "table.column" this column must point into
 
     @property
@@ -72,7 +73,9 @@ class Table:
         return [c.name for c in self.columns]
 
 
-def _c(name: str, type_: ColumnType = "string", **rules) -> Column:
+def _c(name: str, type_: ColumnType = "string", **rules: Any) -> Column:
+    """A column; every timestamp records something that happened, so it may not lie in the future."""
+    rules.setdefault("past", type_ == "timestamp")
     return Column(name, type_, **rules)
 
 
@@ -90,7 +93,7 @@ TABLES: tuple[Table, ...] = (
         _c("budget", "float", nullable=True, non_negative=True),
     ), key=("campaign_id",)),
     Table("ad_spend_daily", (
-        _c("date", "date"), _c("campaign_id", references="campaigns.campaign_id"),
+        _c("date", "date", past=True), _c("campaign_id", references="campaigns.campaign_id"),
         _c("creative_id", nullable=True),
         _c("impressions", "int", non_negative=True), _c("clicks", "int", non_negative=True),
         _c("cost", "float", non_negative=True),
@@ -147,7 +150,7 @@ TABLES: tuple[Table, ...] = (
         _c("start_date", "date"), _c("end_date", "date", nullable=True),
     ), key=("subscription_id",)),
     Table("product_usage_daily", (
-        _c("date", "date"), _c("account_id", references="accounts.account_id"),
+        _c("date", "date", past=True), _c("account_id", references="accounts.account_id"),
         _c("event_type"),  # open set: login, active_user, error, feature_<name>, ...
         _c("count", "int", non_negative=True),
     ), key=("date", "account_id", "event_type")),

@@ -431,7 +431,7 @@ ALERT_COLUMNS = ["account_id", "account_name", "owner_rep_id", "owner_name", "mr
 
 
 def alerts(now: pd.DataFrame, asof: dt.date, company: Company, up: Upsell | None = None,
-           expanded_before: set[str] | frozenset[str] = frozenset()) -> pd.DataFrame:
+           expanded_before: set[str] | frozenset[str] = frozenset(), usage: bool = True) -> pd.DataFrame:
     """Today's alerts, one row per account and rule, from `scored` accounts as of the day `asof`:
     - no_login: last login alerts.no_login_days or more days before `asof` (or none in the lookback);
     - usage_drop: logins in the 7 days to `asof` down usage_drop_pct % or more from the weekly
@@ -439,7 +439,8 @@ def alerts(now: pd.DataFrame, asof: dt.date, company: Company, up: Upsell | None
     - red_health: health band red (needs a score);
     - high_priority_ticket: a high/urgent ticket open more than open_high_priority_days days;
     - feature_intro: health score at or above alerts.feature_intro_score and a look-alike of past
-      upsells (top fifth of the upsell feature's use, never expanded)."""
+      upsells (top fifth of the upsell feature's use, never expanded).
+    `usage=False` (no usage data reaches back to `asof`) skips the two rules that read logins."""
     rules = company.alerts
     day = pd.Timestamp(asof)
     found = []
@@ -459,9 +460,9 @@ def alerts(now: pd.DataFrame, asof: dt.date, company: Company, up: Upsell | None
         return (f"{r['open_high_priority']:.0f} high-priority ticket(s) open, the oldest since {opened.date()} "
                 f"({(day - opened.normalize()).days} days)")
 
-    quiet = now[now["days_since_login"] >= rules.no_login_days]
+    quiet = now[(now["days_since_login"] >= rules.no_login_days) & usage]
     add("no_login", quiet, since)
-    drop = now[(now["logins_prior_4w"] > 0) & (now["usage_change_7d"] <= -rules.usage_drop_pct / 100)
+    drop = now[usage & (now["logins_prior_4w"] > 0) & (now["usage_change_7d"] <= -rules.usage_drop_pct / 100)
                & ~now["account_id"].isin(quiet["account_id"])]  # no login at all is the no_login alert
     add("usage_drop", drop, lambda r: f"{r['logins_7d']:.0f} logins in the 7 days to {asof} vs "
                                       f"{r['logins_prior_4w'] / 4:.1f} a week in the 4 weeks before "

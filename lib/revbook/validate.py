@@ -10,6 +10,7 @@ what it becomes when cast to the contract type.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -37,7 +38,7 @@ class Violation:
     table: str
     column: str | None
     rule: str  # missing_table | empty_table | missing_column | extra_column | type | not_null
-    #            | unique_key | enum | non_negative | foreign_key (load_folder: extra_file)
+    #            | unique_key | enum | non_negative | future | foreign_key (load_folder: extra_file)
     count: int  # rows breaking the rule (0 for structural rules)
     examples: tuple[str, ...]  # up to EXAMPLES keys, "lead_id=L00012", or "row 17" (1-based)
     detail: str
@@ -50,8 +51,10 @@ class Violation:
         return f"{where} [{self.rule}] {level}{self.detail}{examples}"
 
 
-def validate(wh: Warehouse) -> list[Violation]:
-    """Every contract violation in `wh`, table by table in contract order."""
+def validate(wh: Warehouse, now: dt.datetime | None = None) -> list[Violation]:
+    """Every contract violation in `wh`, table by table in contract order; events after `now`
+    (default: the current UTC time) are in the future."""
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     found = {t.name: wh.table_columns(t.name) for t in contract.TABLES}
     present = {name: types for name, types in found.items() if types is not None}
     violations: list[Violation] = []
@@ -68,6 +71,7 @@ def validate(wh: Warehouse) -> list[Violation]:
             continue
         violations += _run_checks(wh, src, [*_type_checks(src), *_not_null_checks(src),
                                             *_enum_checks(src), *_non_negative_checks(src),
+                                            *_past_checks(src, now),
                                             *_foreign_key_checks(src, present)])
         violations += _unique_key(wh, src)
     return violations
@@ -311,6 +315,19 @@ def _non_negative_checks(src: _Source) -> list[_Check]:
     return [_Check("non_negative", c, exp.LT(this=src.value(c), expression=exp.Literal.number(0)),
                    f"with negative {c.name}")
             for c in src.present if c.non_negative]
+
+
+def _past_checks(src: _Source, now: dt.datetime) -> list[_Check]:
+    """Events (timestamps, daily usage and spend) dated after `now`: a clock or time-zone error upstream."""
+    checks = []
+    for c in src.present:
+        if c.past:
+            param, limit = ("now", now) if c.type == "timestamp" else ("today", now.date())
+            checks.append(_Check("future", c, exp.GT(this=src.value(c), expression=exp.Placeholder(this=param)),
+                                 f"with {c.name} in the future (after {limit:%Y-%m-%d %H:%M} UTC)"
+                                 if c.type == "timestamp" else f"with {c.name} in the future (after {limit})",
+                                 {param: limit}))
+    return checks
 
 
 def _foreign_key_checks(src: _Source, found: Mapping[str, Mapping[str, str]]) -> list[_Check]:
