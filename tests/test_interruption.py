@@ -11,6 +11,8 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 from conftest import TEST_END
 
 
@@ -26,17 +28,22 @@ def _processes_with(marker: str) -> list[str]:
     return found
 
 
-def test_sigterm_stops_cleanly_and_only_failed_finishes_the_run(demo_warehouse, tmp_path):
+@pytest.mark.parametrize("how", ["SIGTERM to the runner (cron, systemd)", "Ctrl-C (SIGINT to the process group)"])
+def test_a_stopped_run_leaves_nothing_behind_and_only_failed_finishes_it(demo_warehouse, tmp_path, how):
     marker = f"REVBOOK_TEST_RUN={uuid.uuid4().hex}"
     env = {**os.environ, "REVBOOK_WAREHOUSE": str(demo_warehouse), "REVBOOK_OUTPUTS": str(tmp_path),
            marker.split("=")[0]: marker.split("=")[1]}
-    command = [sys.executable, "-m", "revbook.cli", "run", "monthly", "--period", TEST_END, "--jobs", "2"]
-    run = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "revbook.cli", "run", "monthly", "--period", TEST_END, "--jobs", "2",
+               "--only", "sales_ops,marketing,inside_sales,customer_success"]
+    run = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
     assert run.stderr is not None
     for line in run.stderr:  # wait until one report has finished, so others are mid-flight
         if " ok " in line:
             break
-    run.send_signal(signal.SIGTERM)
+    if how.startswith("SIGTERM"):
+        run.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(run.pid, signal.SIGINT)
     rest = run.stderr.read()
     assert run.wait(timeout=60) == 130
     assert "interrupted: stopping the running reports" in rest and "revbook run: interrupted" in rest
