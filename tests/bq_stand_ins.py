@@ -19,13 +19,12 @@ import os
 import re
 import socket
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from revbook import contract
+from webhook import local_server
 
 ROOT = Path(__file__).resolve().parents[1]
 EMULATOR = ROOT / ".emulators" / "bqemulator"
@@ -218,12 +218,6 @@ def recorder() -> Iterator[Recorder]:
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    rec.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
+    with local_server(Handler) as port:
+        rec.port = port
         yield rec
-    finally:
-        server.shutdown()
-        server.server_close()

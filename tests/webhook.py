@@ -60,13 +60,22 @@ def serve() -> Iterator[Webhook]:
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - keep test output quiet
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    hook.port = server.server_address[1]
+    with local_server(Handler) as port:
+        hook.port = port
+        try:
+            yield hook
+        finally:
+            hook.release.set()
+
+
+@contextmanager
+def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """Serve `handler` on 127.0.0.1 (a free port, yielded) in a thread for the duration of the block."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
-        yield hook
+        yield server.server_address[1]
     finally:
-        hook.release.set()
         server.shutdown()
         server.server_close()
