@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from revbook import costs, index, paths, periods, render, settings
+from revbook import costs, index, kernels, paths, periods, render, settings
 from revbook.files import write_atomic
 from revbook.marketing import ATTRIBUTION_MODELS
 from revbook.periods import SCHEDULE_KINDS, Period
@@ -95,6 +95,7 @@ class Result:
     code_version: str = ""
     queries: list[dict[str, Any]] = field(default_factory=list)  # mart calls: mart, params, rows, seconds, bytes
     bytes_billed: int | None = None  # on an engine that bills (BigQuery)
+    kernel_peak_rss: int | None = None  # bytes: the kernel process's peak resident memory
 
 
 # ---------------------------------------------------------------- planning
@@ -202,12 +203,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def _quiet_worker(log_path: str) -> None:
     """Send worker and kernel stderr (kernel start-up chatter, warnings) to the run log; stop on
-    SIGTERM the way Ctrl-C stops, so papermill shuts the kernel down instead of orphaning it."""
+    SIGTERM the way Ctrl-C stops, so papermill shuts the kernel down instead of orphaning it.
+    Start the worker's kernel parent, which imports the notebooks' heavy modules once."""
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 2)
     os.close(fd)
     logging.basicConfig(level=logging.WARNING, force=True)
     signal.signal(signal.SIGTERM, _interrupt)
+    kernels.ForkedKernelManager.parent_process = kernels.KernelParent()
 
 
 def _error_summary(exc: BaseException) -> str:
@@ -233,10 +236,12 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str]) -> Resu
     if _stopping:
         result.status, result.error = "interrupted", "the run was stopped before this report started"
         return result
+    kernels.ForkedKernelManager.peaks.clear()
     try:
         nb = papermill.execute_notebook(
             str(job.source), str(executed), parameters=params, cwd=str(job.source.parent),
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            kernel_manager_class=kernels.ForkedKernelManager,
         )
         html_path = out / job.department / f"{job.name}.html"
         metrics_path = html_path.with_suffix(".metrics.json")
@@ -262,6 +267,7 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str]) -> Resu
         result.queries = [json.loads(line) for line in query_log.read_text(encoding="utf-8").splitlines() if line]
         billed = [q["bytes_billed"] for q in result.queries if q.get("bytes_billed") is not None]
         result.bytes_billed = sum(billed) if billed else None
+    result.kernel_peak_rss = max(kernels.ForkedKernelManager.peaks, default=None)
     result.duration_s = round(time.perf_counter() - started, 2)
     result.finished_at = _now()
     return result
