@@ -20,7 +20,7 @@ PERIOD ?=
 JOBS ?=
 RUN_ARGS := $(if $(PERIOD),--period $(PERIOD)) $(if $(JOBS),--jobs $(JOBS))
 
-.PHONY: help setup demo check monthly weekly daily browser test typecheck lab clean
+.PHONY: help setup demo check monthly weekly daily browser test bench typecheck lab clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -62,9 +62,12 @@ browser: ## Install Debian's chromium (for the browser tests) if it is missing
 test: $(STAMP) $(WAREHOUSE) $(EMULATOR)/.installed browser ## Run the whole test suite (on small demo companies and a local BigQuery emulator it builds itself)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+bench: $(STAMP) ## Benchmarks → bench/RESULTS.md: floor vs monthly, demo scales 1/10/100, marts vs pandas (BENCH_SCALES=1,10 for less; about 20 min)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 typecheck: $(STAMP) ## Type-check and lint the package (mypy, ruff)
 	$(BIN)/mypy lib/revbook --ignore-missing-imports
-	$(BIN)/ruff check lib tests
+	$(BIN)/ruff check lib tests bench
 
 lab: $(STAMP) $(WAREHOUSE) ## Open JupyterLab on notebooks/ with the revbook kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -6,8 +6,11 @@ Errors a user can fix print one clear message (no traceback) and exit 2.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
+import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
@@ -19,18 +22,26 @@ console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from revbook import demo, load
+    from revbook import contract, demo, load
+    from revbook.warehouse import DuckDBWarehouse
 
     end = args.end or demo.last_complete_month()
     target = Path(args.out) if args.out else paths.warehouse_path()
     started = time.perf_counter()
     console.print(f"generating the demo company: scale {args.scale}, seed {args.seed}, 24 months to {end}")
-    frames = demo.generate(scale=args.scale, seed=args.seed, end_month=end)
     meta = {"source": "demo", "scale": str(args.scale), "seed": str(args.seed), "end_month": end}
-    warnings = load.build_warehouse(frames, target, meta)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".demo-", dir=target.parent) as lake:  # a Parquet lake, then loaded
+        # generated in a child process, whose memory is given back before DuckDB builds the warehouse
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            sources = pool.submit(demo.write, Path(lake), args.scale, args.seed, end).result()
+        console.print(f"generated in {time.perf_counter() - started:.1f}s; loading and validating")
+        warnings = load.build_warehouse(dict(sources), target, meta)
     for w in warnings:
         console.print(f"[yellow]warning[/] {escape(str(w))}")
-    rows = ", ".join(f"{name} {len(df):,}" for name, df in frames.items())
+    with DuckDBWarehouse(target) as wh:
+        counts = {t.name: len(wh.con.table(t.name)) for t in contract.TABLES}
+    rows = ", ".join(f"{name} {n:,}" for name, n in counts.items())
     console.print(f"wrote {target} in {time.perf_counter() - started:.1f}s ({rows})")
     return 0
 

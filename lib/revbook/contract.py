@@ -59,11 +59,13 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """One contract table; `key` columns are unique together (empty = no key)."""
+    """One contract table; `key` columns are unique together (empty = no key). A warehouse stores
+    the rows sorted by `cluster_by`, so scans of a date range skip the rest of a large table."""
 
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = field(default=())
+    cluster_by: tuple[str, ...] = field(default=())
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -153,7 +155,7 @@ TABLES: tuple[Table, ...] = (
         _c("date", "date", past=True), _c("account_id", references="accounts.account_id"),
         _c("event_type"),  # open set: login, active_user, error, feature_<name>, ...
         _c("count", "int", non_negative=True),
-    ), key=("date", "account_id", "event_type")),
+    ), key=("date", "account_id", "event_type"), cluster_by=("date", "account_id", "event_type")),
     Table("support_tickets", (
         _c("ticket_id"), _c("account_id", references="accounts.account_id"),
         _c("created_at", "timestamp"), _c("category"), _c("priority", enum=PRIORITIES),

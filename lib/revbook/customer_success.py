@@ -281,12 +281,12 @@ class HealthModel:
         points = self.contributions(frame)
         if points.empty:
             return pd.Series("", index=frame.index, dtype=object)
-
-        def worst(row: pd.Series) -> str:
-            lows = row[row < -0.5].sort_values().head(n)
-            return "; ".join(f"{label(k)} −{abs(v):.0f}" for k, v in lows.items()) or "none"
-
-        return points.apply(worst, axis=1)
+        names = [label(k) for k in points.columns]
+        values = points.to_numpy()
+        lows = np.where(values < -0.5, values, np.inf)
+        worst = np.argsort(lows, axis=1, kind="stable")[:, :n]  # most points lost first, ties in column order
+        return pd.Series(["; ".join(f"{names[k]} −{abs(v[k]):.0f}" for k in ks if v[k] < -0.5) or "none"
+                          for v, ks in zip(values, worst, strict=True)], index=points.index)
 
 
 def band(score: pd.Series, company: Company) -> pd.Series:

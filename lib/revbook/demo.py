@@ -1,7 +1,8 @@
 """The deterministic demo company: a Japanese B2B SaaS organised as The Model.
 
 `generate(scale, seed, end_month)` returns one DataFrame per contract table for the 24 months
-ending with `end_month`, fully determined by its arguments. The company grows, follows the
+ending with `end_month`, fully determined by its arguments; `write` streams the large usage table
+to Parquet instead. The company grows, follows the
 Japanese fiscal year (March peak, August and New-Year dips), is noisy, and plants the effects
 declared in `revbook.planted`, which the reports must find.
 
@@ -20,9 +21,12 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from revbook import contract, planted
 
@@ -31,6 +35,7 @@ BURN_IN_MONTHS = 6
 
 # --- people ----------------------------------------------------------------------------------
 TEAM_SIZES = {"marketing": 4, "inside_sales": 12, "field_sales": 12, "customer_success": 12}
+MAX_TEAM_SIZE = 98
 TEAM_MINIMUM = {"marketing": 1, "inside_sales": 2, "field_sales": 3, "customer_success": 2}
 TEAM_PREFIX = {"marketing": "MK", "inside_sales": "IS", "field_sales": "FS", "customer_success": "CS"}
 SPECIAL_REP_NAMES = {
@@ -181,6 +186,8 @@ OUTAGE_MONTHS_BEFORE_END = (17, 5)
 CS_TOUCHES_PER_MONTH = 0.6
 PLAN_STRETCH = 0.05
 
+LATER_READ = ("opportunities", "ad_spend_daily")  # tables later steps read back
+USAGE_BLOCK_CELLS = 1_000_000  # accounts × days counted at once (≈250 MB); scale 1 (≈1.2k accounts) is one block
 DAY = np.timedelta64(1, "D")
 SECOND = np.timedelta64(1, "s")
 NS_PER_DAY = 86_400 * 10**9
@@ -198,9 +205,16 @@ def generate(scale: float = 1.0, seed: int = 42, end_month: str | None = None) -
     """One DataFrame per contract table (contract column order) for the 24 months ending with
     `end_month` (default: the last complete month). Deterministic in (scale, seed, end_month);
     scale 1 ≈ 40 reps, 30k leads, 2k accounts and 1.5M usage rows."""
-    if not scale > 0:
-        raise ValueError(f"scale must be positive, got {scale}")
-    return _Demo(scale, seed, end_month or last_complete_month()).build()
+    frames = _Demo(scale, seed, end_month or last_complete_month()).build()
+    return {name: frame for name, frame in frames.items() if isinstance(frame, pd.DataFrame)}
+
+
+def write(folder: Path, scale: float = 1.0, seed: int = 42, end_month: str | None = None) -> dict[str, Path]:
+    """The same tables as Parquet files in `folder` (<table>.parquet), each written as soon as it
+    is complete and product usage (≈1.5M rows per unit of scale) block by block: what `revbook
+    demo` loads, so scale 100 (≈150M usage rows) is built in a few GiB."""
+    files = _Demo(scale, seed, end_month or last_complete_month(), Path(folder)).build()
+    return {name: path for name, path in files.items() if isinstance(path, Path)}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -255,6 +269,15 @@ def _choice(rng: np.random.Generator, options: tuple | np.ndarray, n: int,
 def _ids(prefix: str, n: int, width: int) -> np.ndarray:
     """prefix0001, prefix0002, ... as an object array."""
     return np.array([f"{prefix}{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
+
+
+def _labels(values: np.ndarray) -> np.ndarray:
+    """Text as an object array holding one str per distinct value (None kept): 8 bytes a row, where
+    astype(object) would make a new str for every row."""
+    codes, uniques = pd.factorize(values)
+    out = np.asarray(uniques, dtype=object)[codes]
+    out[codes < 0] = None
+    return out
 
 
 def _nullable(values: np.ndarray, missing: np.ndarray) -> np.ndarray:
@@ -427,34 +450,84 @@ class _Subscriptions:
         return out
 
 
+class _UsageRows:
+    """Usage blocks kept in memory, joined into the product_usage_daily columns at the end."""
+
+    def __init__(self, account_ids: np.ndarray) -> None:
+        self.account_ids = account_ids
+        self.blocks: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, date: np.ndarray, account: np.ndarray, code: np.ndarray, count: np.ndarray) -> None:
+        self.blocks.append((date, account, code, count))
+
+    def finish(self, demo: _Demo) -> None:
+        date, account, code, count = (np.concatenate(x) for x in zip(*self.blocks))
+        demo.tables["product_usage_daily"] = {
+            "date": date, "account_id": self.account_ids[account],
+            "event_type": np.asarray(EVENT_TYPES, dtype=object)[code], "count": count,
+        }
+
+
+class _UsageParquet:
+    """Usage blocks written as row groups of one Parquet file (ids dictionary-encoded)."""
+
+    SCHEMA = pa.schema([("date", pa.date32()), ("account_id", pa.dictionary(pa.int32(), pa.string())),
+                        ("event_type", pa.dictionary(pa.int8(), pa.string())), ("count", pa.int64())])
+
+    def __init__(self, path: Path, account_ids: np.ndarray) -> None:
+        self.path = path
+        self.accounts = pa.array(account_ids, pa.string())
+        self.events = pa.array(EVENT_TYPES, pa.string())
+        self.writer = pq.ParquetWriter(path, self.SCHEMA)
+
+    def add(self, date: np.ndarray, account: np.ndarray, code: np.ndarray, count: np.ndarray) -> None:
+        self.writer.write_table(pa.table([
+            pa.array(date.astype("datetime64[D]")),
+            pa.DictionaryArray.from_arrays(pa.array(account, pa.int32()), self.accounts),
+            pa.DictionaryArray.from_arrays(pa.array(code, pa.int8()), self.events),
+            pa.array(count, pa.int64()),
+        ], schema=self.SCHEMA))
+
+    def finish(self, demo: _Demo) -> None:
+        self.writer.close()
+        demo.files["product_usage_daily"] = self.path
+
+
 class _Demo:
     """Builds the tables step by step; attributes carry the latent state between steps."""
 
-    def __init__(self, scale: float, seed: int, end_month: str) -> None:
+    def __init__(self, scale: float, seed: int, end_month: str, folder: Path | None = None) -> None:
+        if not scale > 0:
+            raise ValueError(f"scale must be positive, got {scale}")
         self.scale = scale
+        self.folder = folder  # write the tables there as Parquet (None: keep them in memory)
+        self.files: dict[str, Path] = {}
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.cal = _Calendar(end_month)
         self.tables: dict[str, dict[str, np.ndarray]] = {}
         self.activities: list[dict[str, np.ndarray]] = []
 
-    def build(self) -> dict[str, pd.DataFrame]:
-        """Run every step in dependency order; one DataFrame per contract table."""
-        self._reps()
-        self._marketing()
-        self._funnel()
-        self._opportunities()
-        self._accounts()
-        self._customers()
-        self._usage()
-        self._tickets()
-        self._lead_activities()
-        self._customer_success()
-        self._touchpoints()
-        self._reps_table()
-        self._targets()
+    def build(self) -> dict[str, pd.DataFrame | Path]:
+        """Run every step in dependency order; one DataFrame (or file) per contract table."""
+        for step in (self._reps, self._marketing, self._funnel, self._opportunities, self._accounts,
+                     self._customers, self._usage, self._tickets, self._lead_activities,
+                     self._customer_success, self._touchpoints, self._reps_table, self._targets):
+            step()
+            self._spill(keep=LATER_READ)
         self.tables["activities"] = self._activities_table()
-        return {t.name: _frame(t, self.tables[t.name]) for t in contract.TABLES}
+        self._spill(keep=())
+        return {t.name: self.files.get(t.name) or _frame(t, self.tables[t.name]) for t in contract.TABLES}
+
+    def _spill(self, keep: tuple[str, ...]) -> None:
+        """When writing files: write the finished tables (but `keep`) as Parquet and let their
+        arrays go, so a large company never holds all its tables at once."""
+        if self.folder is None:
+            return
+        for name in [n for n in self.tables if n not in keep]:
+            path = self.folder / f"{name}.parquet"
+            _frame(contract.table(name), self.tables.pop(name)).to_parquet(path, index=False)
+            self.files[name] = path
 
     # --- reps ----------------------------------------------------------------------------------
 
@@ -463,8 +536,11 @@ class _Demo:
         rep who left."""
         ids: list[str] = []
         teams: list[str] = []
+        # above scale 1 teams grow with the square root of the business (reps get more productive);
+        # ids stay two-digit, and FS99 is the planted former rep
+        grow = self.scale if self.scale <= 1 else math.sqrt(self.scale)
         for team in contract.TEAMS:
-            n = max(TEAM_MINIMUM[team], round(TEAM_SIZES[team] * self.scale))
+            n = min(MAX_TEAM_SIZE, max(TEAM_MINIMUM[team], round(TEAM_SIZES[team] * grow)))
             ids += [f"{TEAM_PREFIX[team]}{i:02d}" for i in range(1, n + 1)]
             teams += [team] * n
         combos = self.rng.choice(len(SURNAMES) * len(GIVEN_NAMES), size=len(ids), replace=False)
@@ -793,7 +869,7 @@ class _Demo:
         self.opp_amount = amount
         self.tables["opportunities"] = {
             "opportunity_id": self.opp_id, "lead_id": self.lead_id[lead], "owner_rep_id": self.fs_reps[owner],
-            "created_at": created, "stage": current.astype(object), "amount": amount,
+            "created_at": created, "stage": _labels(current), "amount": amount,
             "product": np.asarray(PRODUCTS, dtype=object)[product],
             "closed_at": np.where(closed, close, np.datetime64("NaT")), "is_won": closed & won,
             "loss_reason": _nullable(_choice(rng, LOSS_REASONS, n), ~(closed & ~won)),
@@ -801,7 +877,7 @@ class _Demo:
         }
         k, i = np.nonzero(reached)
         self.tables["opportunity_stage_history"] = {
-            "opportunity_id": self.opp_id[i], "stage": stage_names[k, i].astype(object), "entered_at": times[k, i],
+            "opportunity_id": self.opp_id[i], "stage": _labels(stage_names[k, i]), "entered_at": times[k, i],
         }
         # activities on the deal: one per stage change, regular touches, the idle deals' last
         # touch when they stall, and a touch in the last 20 days for every other open deal
@@ -819,9 +895,9 @@ class _Demo:
                                cal.business_times(rng, np.full(len(recent), cal.end - 20 * DAY),
                                                   np.full(len(recent), cal.end - SECOND))])
         opp = np.concatenate([si, ti, idle, recent])
-        kind = np.concatenate([stage_type[sk, si], _choice(rng, ("email", "call", "demo"), len(ti), p=(0.5, 0.4, 0.1)),
-                               np.full(n_idle, "email"),
-                               _choice(rng, ("email", "call"), len(recent))]).astype(object)
+        kind = _labels(np.concatenate([stage_type[sk, si],
+                                       _choice(rng, ("email", "call", "demo"), len(ti), p=(0.5, 0.4, 0.1)),
+                                       np.full(n_idle, "email"), _choice(rng, ("email", "call"), len(recent))]))
         self._deal_activities(opp, when, kind)
 
     def _deal_activities(self, opp: np.ndarray, when: np.ndarray, kind: np.ndarray) -> None:
@@ -832,7 +908,7 @@ class _Demo:
         self.deal_acts = {
             "occurred_at": when, "rep_id": self.fs_reps[self.opp_owner[opp]], "lead_id": np.full(n, None, dtype=object),
             "opportunity_id": self.opp_id[opp], "opp_index": opp, "type": kind,
-            "direction": np.where((kind == "email") & (rng.random(n) < 0.15), "inbound", "outbound").astype(object),
+            "direction": _labels(np.where((kind == "email") & (rng.random(n) < 0.15), "inbound", "outbound")),
             "connected": _nullable(rng.random(n) < 0.65, ~call),
         }
 
@@ -980,10 +1056,13 @@ class _Demo:
     def _usage(self) -> None:
         """Daily usage per paying account in the window, silent while the latent dormant state
         says so: the last 22-28 days of a month turning dormant, whole months while staying
-        dormant, and the first days of the month it recovers."""
+        dormant, and the first days of the month it recovers. Counted in blocks of accounts, each
+        block handed to the sink (memory, or a Parquet file at large scales)."""
         cal, rng, T, w0 = self.cal, self.rng, self.cal.T, BURN_IN_MONTHS
         days = cal.span(cal.window_start, cal.end)
         nd = len(days)
+        sink = (_UsageRows(self.acc_id) if self.folder is None
+                else _UsageParquet(self.folder / "product_usage_daily.parquet", self.acc_id))
         subs = self.subs
         s = np.clip(np.searchsorted(days, subs.start), 0, nd)
         e = np.where(np.isnat(subs.end), nd, np.searchsorted(days, subs.end))
@@ -1008,6 +1087,20 @@ class _Demo:
         on = active & ~silent
 
         business = cal.business[cal.day_index(days)]
+        heavy = self.acc_api_heavy[accounts]
+        rows_per_block = max(1, USAGE_BLOCK_CELLS // nd)
+        for b0 in range(0, len(accounts), rows_per_block):
+            block = slice(b0, b0 + rows_per_block)
+            r, d, code, count = self._usage_counts(accounts[block], business, on[block], heavy[block])
+            sink.add(days[d], accounts[block][r], code, count)
+        sink.finish(self)
+        self.usage_accounts, self.usage_days, self.usage_active = accounts, days, active
+
+    def _usage_counts(self, accounts: np.ndarray, business: np.ndarray, on: np.ndarray,
+                      heavy: np.ndarray) -> tuple[np.ndarray, ...]:
+        """One block of accounts' non-zero daily counts as (row, day, event code, count), sorted by
+        day, account and event."""
+        rng = self.rng
         users = self.acc_users[accounts][:, None].astype(np.int64)
         p_user = (np.where(business, ACTIVE_USER_RATE, OFF_DAY_USER_RATE)[None, :]
                   * self.acc_engagement[accounts][:, None])
@@ -1016,29 +1109,24 @@ class _Demo:
         errors = rng.poisson(logins * self.acc_error_rate[accounts][:, None])
         reports = rng.binomial(active_users, REPORT_RATE)
         dashboards = rng.binomial(active_users, DASHBOARD_RATE)
-        heavy = self.acc_api_heavy[accounts]
         light = ~heavy & (rng.random(len(accounts)) < 0.35)
         api_rate = users[:, 0] * np.select([heavy, light], [rng.uniform(2, 6, len(accounts)), 0.15], 0.0)
         api = rng.poisson(api_rate[:, None] * np.where(business, 1.0, 0.3)[None, :]) * on
         parts = []
         for i, counts in enumerate((logins, active_users, errors, reports, dashboards, api)):
             r, d = np.nonzero(counts)
-            parts.append((r, d, counts[r, d], np.full(len(r), i)))
+            parts.append((r, d, counts[r, d], np.full(len(r), i, np.int8)))
         r, d, count, code = (np.concatenate(x) for x in zip(*parts))
         order = np.lexsort((code, accounts[r], d))
-        self.tables["product_usage_daily"] = {
-            "date": days[d[order]], "account_id": self.acc_id[accounts[r[order]]],
-            "event_type": np.asarray(EVENT_TYPES, dtype=object)[code[order]], "count": count[order].astype(np.int64),
-        }
-        self.usage_accounts, self.usage_days, self.usage_active = accounts, days, active
+        return r[order], d[order], code[order], count[order].astype(np.int64)
 
     @staticmethod
     def _intervals(n_rows: int, n_days: int, row: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Boolean (n_rows, n_days) matrix, True on [lo, hi) of each row's intervals."""
-        diff = np.zeros((n_rows, n_days + 1), np.int32)
+        diff = np.zeros((n_rows, n_days + 1), np.int16)  # overlapping intervals per cell: a handful
         np.add.at(diff, (row, lo), 1)
         np.add.at(diff, (row, hi), -1)
-        return np.cumsum(diff, axis=1)[:, :n_days] > 0
+        return np.cumsum(diff, axis=1, dtype=np.int16)[:, :n_days] > 0
 
     def _random_days(self, mask: np.ndarray, per_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """per_row random (row, day) cells of each row among its True cells of mask."""
@@ -1096,7 +1184,7 @@ class _Demo:
         created, qualified = self.lead_created, self.lead_qualified
         sql = ~np.isnat(qualified)
         age = _days_between(created, np.full(n, cal.end))
-        direction = np.where(self.lead_outbound, "outbound", "inbound").astype(object)
+        direction = _labels(np.where(self.lead_outbound, "outbound", "inbound"))
 
         # status as of the end of the window
         later = rng.choice(4, n, p=(0.25, 0.45, 0.20, 0.10))  # disqualified/nurturing/recycled/working
@@ -1139,7 +1227,7 @@ class _Demo:
         self.activities.append({
             "occurred_at": when, "rep_id": self.is_reps[owner[i]], "lead_id": self.lead_id[i],
             "opportunity_id": np.full(len(i), None, dtype=object), "account_id": np.full(len(i), None, dtype=object),
-            "type": kind.astype(object), "direction": direction[i], "connected": _nullable(connected, kind != "call"),
+            "type": _labels(kind), "direction": direction[i], "connected": _nullable(connected, kind != "call"),
         })
 
         # marketing's seminar invitations to nurtured and recycled leads
@@ -1196,15 +1284,16 @@ class _Demo:
             "occurred_at": _at(days[day], 9 + 9 * rng.random(n)),
             "rep_id": self.cs_reps[self.acc_cs_rep[accounts[row]]], "lead_id": np.full(n, None, dtype=object),
             "opportunity_id": np.full(n, None, dtype=object), "account_id": self.acc_id[accounts[row]], "type": kind,
-            "direction": np.where(rng.random(n) < 0.2, "inbound", "outbound").astype(object),
+            "direction": _labels(np.where(rng.random(n) < 0.2, "inbound", "outbound")),
             "connected": _nullable(rng.random(n) < 0.7, kind != "call"),
         })
 
     def _activities_table(self) -> dict[str, np.ndarray]:
-        """All activities in time order with ids."""
-        acts = {k: np.concatenate([a[k] for a in self.activities]) for k in self.activities[0]}
-        order = np.argsort(acts["occurred_at"], kind="stable")
-        return {"activity_id": _ids("AT", len(order), 7), **{k: v[order] for k, v in acts.items()}}
+        """All activities in time order with ids (built column by column: the largest table)."""
+        parts, self.activities = self.activities, []
+        order = np.argsort(np.concatenate([a["occurred_at"] for a in parts]), kind="stable")
+        ids = np.char.add("AT", np.char.zfill(np.arange(1, len(order) + 1).astype(str), 7))
+        return {"activity_id": ids, **{k: np.concatenate([a.pop(k) for a in parts])[order] for k in list(parts[0])}}
 
     # --- touchpoints ------------------------------------------------------------------------------
 
@@ -1222,11 +1311,12 @@ class _Demo:
                           until)
         demo_p = np.where(sql[i], 0.2, 0.05)
         u = rng.random(len(i))
-        kind = np.select([u < demo_p, u < demo_p + 0.2, u < demo_p + 0.3],
+        kind = _labels(np.select([u < demo_p, u < demo_p + 0.2, u < demo_p + 0.3],
                          ["demo_link_click", "email_open", "email_click"],
-                         "page_view").astype(object)
-        url = np.select([kind == "demo_link_click", kind == "email_open"], [f"{SITE}/demo", None],  # type: ignore[type-var, union-attr]
-                        SITE + _choice(rng, PAGES, len(i)).astype(str)).astype(object)
+                         "page_view"))
+        pages = _choice(rng, tuple(SITE + page for page in PAGES), len(i))
+        url = np.select([kind == "demo_link_click", kind == "email_open"],
+                        [np.full(len(i), f"{SITE}/demo", dtype=object), np.full(len(i), None, dtype=object)], pages)
         url = self._utm_tagged(url, kind)
         attend = np.flatnonzero(~np.isnat(self.lead_event) & (self.lead_event < cal.end) & (rng.random(n) < 0.65))
         order = np.argsort(np.concatenate([when, self.lead_event[attend]]), kind="stable")
@@ -1323,8 +1413,9 @@ def _frame(table: contract.Table, data: dict[str, np.ndarray]) -> pd.DataFrame:
     out = {}
     for col in table.columns:
         values = data[col.name]
-        if col.type == "string":
-            out[col.name] = pd.array(np.asarray(values, dtype=object), dtype="str")
+        if col.type == "string":  # fixed-width numpy text goes to Arrow without Python objects
+            text = values if values.dtype.kind == "U" else np.asarray(values, dtype=object)
+            out[col.name] = pd.array(text, dtype="str")
         elif col.type == "int":
             out[col.name] = pd.array(values, dtype="Int64") if col.nullable else np.asarray(values, np.int64)
         elif col.type == "float":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
@@ -37,6 +38,8 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
     ("weighted_pipeline", "Weighted pipeline (MRR)", "money", True),
     ("idle_deals", "Idle deals to return", "count", False),
 )
+#: The row label of the team's headline numbers.
+TEAM = "(team)"
 
 
 def _owned(frame: pd.DataFrame, rep_id: str | None) -> pd.DataFrame:
@@ -70,50 +73,87 @@ class Snapshot:
     pipeline: pd.DataFrame
     idle: pd.DataFrame
 
+    @cached_property
+    def _at(self) -> pd.Series:
+        """pipeline["at"] as timestamps."""
+        return pd.to_datetime(self.pipeline["at"])
+
+    @cached_property
+    def _rates(self) -> dict[dt.date, pd.DataFrame]:
+        """rates() by `before`, each computed once and shared (read-only)."""
+        return {}
+
     def rates(self, before: dt.date) -> pd.DataFrame:
         """Per open stage, from the team's deals in it at the HISTORY_MONTHS month starts before
         `before`: close rate (P(won) among those closed since) and the share of MRR won within a month."""
-        at = pd.to_datetime(self.pipeline["at"])
-        hist = self.pipeline[(at >= pd.Timestamp(_months_before(before, HISTORY_MONTHS))) & (at < pd.Timestamp(before))]
-        g = hist.groupby("stage")[["mrr", "won_next_mrr", "won", "lost"]].sum().reindex(OPEN_STAGES, fill_value=0)
-        return pd.DataFrame({"close_rate": metrics.stage_close_rate(g["won"], g["lost"]),
-                             "month_rate": metrics.ratio(g["won_next_mrr"], g["mrr"])})
+        if before not in self._rates:
+            at = self._at
+            hist = self.pipeline[(at >= pd.Timestamp(_months_before(before, HISTORY_MONTHS)))
+                                 & (at < pd.Timestamp(before))]
+            g = hist.groupby("stage")[["mrr", "won_next_mrr", "won", "lost"]].sum().reindex(OPEN_STAGES, fill_value=0)
+            self._rates[before] = pd.DataFrame({"close_rate": metrics.stage_close_rate(g["won"], g["lost"]),
+                                                "month_rate": metrics.ratio(g["won_next_mrr"], g["mrr"])})
+        return self._rates[before]
 
     def open_pipeline(self, at: dt.date | None = None, rep_id: str | None = None) -> pd.DataFrame:
         """Open deals by stage just before `at` (default the period end): deals, MRR, the stage's close
         rate and the weighted MRR, and the MRR expected to be won within the month after."""
         at = at or self.period.end
-        rows = _owned(self.pipeline[pd.to_datetime(self.pipeline["at"]) == pd.Timestamp(at)], rep_id)
+        rows = _owned(self.pipeline[self._at == pd.Timestamp(at)], rep_id)
         now = rows.groupby("stage")[["deals", "mrr", "won_next_mrr"]].sum().reindex(OPEN_STAGES, fill_value=0)
         now = now.join(self.rates(at))
         now["weighted_mrr"] = now["mrr"] * now["close_rate"].fillna(0.0)
         now["forecast_mrr"] = now["mrr"] * now["month_rate"].fillna(0.0)
         return now.rename_axis("stage").reset_index()
 
+    def _headline_table(self, owners: list[str] | None) -> pd.DataFrame:
+        """The headline numbers (NaN where undefined) per owner in `owners`, zero counts for an owner
+        without rows; or of the team (None: one row, index TEAM)."""
+        def owned(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+            """The rows of `frame` that count, and the owner (or TEAM) each counts for."""
+            if owners is None:
+                return frame, pd.Series(TEAM, index=frame.index)
+            frame = frame[frame["owner_rep_id"].isin(owners)]
+            return frame, frame["owner_rep_id"]
+
+        def sums(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+            rows, owner = owned(frame)
+            return rows.groupby(owner)[columns].sum()
+
+        team_row = self.proposals["owner_rep_id"].isna()
+        close_rate = self.rates(self.period.end)["close_rate"]
+        idle, idle_owner = owned(self.idle)
+        pipe, owner = owned(self.pipeline[self._at == pd.Timestamp(self.period.end)])
+        open_mrr = (pipe.groupby([owner, pipe["stage"]])["mrr"].sum().unstack(fill_value=0.0)
+                    .reindex(columns=close_rate.index, fill_value=0.0))
+        f = pd.concat([
+            sums(self.proposals[team_row] if owners is None else self.proposals, ["proposals"]),
+            sums(self.closed[self.closed["dimension"] == "all"], ["won", "closed", "won_mrr"]),
+            pd.Series({o: metrics.weighted_pipeline(mrr, close_rate) for o, mrr in open_mrr.iterrows()},
+                      name="weighted_pipeline", dtype="float64"),
+            idle.groupby(idle_owner).size().rename("idle_deals"),
+        ], axis=1).reindex([TEAM] if owners is None else owners).fillna(0.0).astype("float64")
+        f = f.rename(columns={"won": "won_deals", "won_mrr": "new_mrr"})
+        f["win_rate"] = metrics.win_rate(f["won_deals"], f["closed"])
+        f["average_deal_size"] = metrics.ratio(f["new_mrr"], f["won_deals"])
+        lead, owner = owned(self.lead_time)
+        f["median_lead_time"] = pd.Series({o: metrics.weighted_median(g["days"], g["won"])
+                                           for o, g in lead.groupby(owner)}, dtype="float64")
+        return f[[key for key, *_ in HEADLINES]]
+
     def values(self, rep_id: str | None = None) -> dict[str, float | None]:
         """The headline numbers of one rep (None: the team)."""
-        team_row = self.proposals["owner_rep_id"].isna()
-        proposals = self.proposals[team_row if rep_id is None else self.proposals["owner_rep_id"] == rep_id]
-        closed = _owned(self.closed[self.closed["dimension"] == "all"], rep_id)
-        won, n, mrr = (float(closed[c].sum()) for c in ("won", "closed", "won_mrr"))
-        lead = _owned(self.lead_time, rep_id)
-        pipe = self.open_pipeline(rep_id=rep_id)
-        return {
-            "proposals": float(proposals["proposals"].sum()), "won_deals": won, "new_mrr": mrr,
-            "win_rate": metrics.win_rate(won, n), "average_deal_size": metrics.ratio(mrr, won),
-            "median_lead_time": metrics.weighted_median(lead["days"], lead["won"]),
-            "weighted_pipeline": metrics.weighted_pipeline(pipe["mrr"], pipe["close_rate"]),
-            "idle_deals": float(len(_owned(self.idle, rep_id))),
-        }
+        row = self._headline_table(None if rep_id is None else [rep_id]).iloc[0]
+        return {k: None if pd.isna(v) else float(v) for k, v in row.items()}
 
     def by_rep(self, reps: pd.DataFrame, company: Company) -> pd.DataFrame:
         """Headline numbers per rep in `reps` (rep_id, name), with open and keep_interest deals
         against the per-rep cap (`over_cap` flags reps above it)."""
-        pipe = self.pipeline[pd.to_datetime(self.pipeline["at"]) == pd.Timestamp(self.period.end)]
+        pipe = self.pipeline[self._at == pd.Timestamp(self.period.end)]
         open_deals = pipe.groupby("owner_rep_id")["deals"].sum()
         keep = pipe[pipe["stage"] == "keep_interest"].groupby("owner_rep_id")["deals"].sum()
-        rows = pd.DataFrame([{"rep_id": r, **self.values(r)} for r in reps["rep_id"]])
-        rows = reps[["rep_id", "name"]].merge(rows, on="rep_id")
+        rows = reps[["rep_id", "name"]].join(self._headline_table(list(reps["rep_id"])), on="rep_id")
+        rows = rows.reset_index(drop=True)
         rows["open_deals"] = rows["rep_id"].map(open_deals).fillna(0)
         rows["keep_interest"] = rows["rep_id"].map(keep).fillna(0)
         rows["keep_interest_cap"] = float(company.keep_interest_cap)

@@ -30,6 +30,8 @@ Source: TypeAlias = Path | pd.DataFrame
 #: File names load_folder reads for a contract table: <table><suffix>.
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _FRAME_VIEW = "_revbook_frame"
+#: DuckDB's memory while building (it spills to disk beyond): sorting 150M usage rows stays in a few GiB.
+BUILD_MEMORY_LIMIT = "2GB"
 
 
 class LoadError(RuntimeError):
@@ -58,7 +60,7 @@ def build_warehouse(sources: Mapping[str, Source], target: Path,
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        with DuckDBWarehouse(temp, read_only=False) as wh:
+        with DuckDBWarehouse(temp, read_only=False, memory_limit=BUILD_MEMORY_LIMIT) as wh:
             for name, source in sources.items():
                 _stage(wh.con, name, source)
             violations = validate(wh)
@@ -165,13 +167,14 @@ def _describe(source: Source) -> str:
 
 
 def _type_table(wh: DuckDBWarehouse, table: contract.Table) -> None:
-    """Replace the staged table with contract columns, in contract order and types.
+    """Replace the staged table with contract columns, in contract order and types, sorted by
+    the table's cluster_by columns.
 
-    A staged table that already is exactly that (e.g. a frame from the demo generator) is
-    kept as is, which saves copying millions of rows.
+    A staged table that already is exactly that (e.g. a frame from the demo generator) and needs
+    no sorting is kept as is, which saves copying millions of rows.
     """
     types = wh.table_columns(table.name) or {}
-    if list(types) == table.column_names and all(
+    if not table.cluster_by and list(types) == table.column_names and all(
             same_type(types[c.name], c, "duckdb") for c in table.columns):
         return
     raw = f"_raw_{table.name}"
@@ -180,6 +183,8 @@ def _type_table(wh: DuckDBWarehouse, table: contract.Table) -> None:
         .as_(c.name, quoted=True)
         for c in table.columns
     )).from_(exp.table_(raw, quoted=True))
+    if table.cluster_by:
+        select = select.order_by(*(exp.column(c, quoted=True) for c in table.cluster_by))
     wh.con.execute(f"ALTER TABLE {_ident(table.name)} RENAME TO {_ident(raw)}")
     wh.con.execute(f"CREATE TABLE {_ident(table.name)} AS {select.sql('duckdb')}")
     wh.con.execute(f"DROP TABLE {_ident(raw)}")

@@ -93,10 +93,17 @@ class BigQueryConfig(_Strict):
                              f"({', '.join(t.name for t in contract.TABLES)})")
 
 
+class DuckDBConfig(_Strict):
+    """The embedded engine's limits in each report's kernel."""
+
+    memory_limit: str = Field(default="512MB", description="DuckDB's memory per connection; it spills to disk beyond")
+
+
 class WarehouseConfig(_Strict):
     """params/warehouse.yaml: which engine the reports read."""
 
     engine: Literal["duckdb", "bigquery"] = "duckdb"
+    duckdb: DuckDBConfig = DuckDBConfig()
     bigquery: BigQueryConfig | None = None
 
     def model_post_init(self, _: Any) -> None:

@@ -359,10 +359,10 @@ def _unique_key(wh: Warehouse, src: _Source) -> list[Violation]:
         return []
     key = [src.table.column(k) for k in src.key]
     names = [f"_k{i}" for i in range(len(key))]
-    groups = _select(
+    groups = _select(  # grouped by the typed values: far less memory than their text on 100M+ rows
         *(_text(src.value(c)).as_(n) for c, n in zip(key, names)), _count().as_(_COUNT),
         source=src.from_(), where=[_not_null(src.value(c)) for c in key if not c.nullable],
-        group=[_text(src.value(c)) for c in key],
+        group=[src.value(c) for c in key],
         having=exp.GT(this=_count(), expression=exp.Literal.number(1)))
     query = _select(*(exp.column(n) for n in names),
                     exp.Window(this=exp.Sum(this=exp.column(_COUNT))).as_(_COUNT),

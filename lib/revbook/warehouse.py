@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -184,14 +185,18 @@ class DuckDBWarehouse(Warehouse):
 
     dialect = "duckdb"
 
-    def __init__(self, path: Path | str | None = None, *, read_only: bool = True):
+    def __init__(self, path: Path | str | None = None, *, read_only: bool = True, memory_limit: str | None = None):
+        """`memory_limit` caps DuckDB's own memory (e.g. "512MB"); it spills to disk beyond."""
         self.path = Path(path) if path is not None else paths.warehouse_path()
         if read_only and not self.path.exists():
             raise WarehouseError(
                 f"no warehouse at {self.path}: build the demo with `revbook demo` "
                 "(or `make demo`), or load your exports with `revbook load DIR`"
             )
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit} if memory_limit else {}
+        if read_only:  # spill files of concurrent readers (one per report kernel) must not collide
+            config["temp_directory"] = os.path.join(tempfile.gettempdir(), f"revbook-duckdb-{os.getpid()}")
+        self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         self.con.execute("SET TimeZone = 'UTC'")
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -236,7 +241,7 @@ def connect(path: Path | str | None = None) -> Warehouse:
 
     config = settings.warehouse()
     if path is not None or config.engine == "duckdb":
-        return DuckDBWarehouse(path)
+        return DuckDBWarehouse(path, memory_limit=config.duckdb.memory_limit)
     from revbook.bigquery import BigQueryWarehouse
 
     assert config.bigquery is not None  # checked by settings
