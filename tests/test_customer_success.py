@@ -254,3 +254,24 @@ def test_no_alerts_without_a_score_is_an_empty_table_not_an_error():
     quiet = quiet[quiet["account_id"].isin(["N19", "D36", "T14"])]
     alerts = cs.alerts(quiet, d(2026, 3, 31), settings.company())
     assert alerts.empty and list(alerts.columns) == cs.ALERT_COLUMNS
+
+
+def test_a_large_customer_base_is_modelled_on_a_fixed_sample_of_accounts(scale1_warehouse, monkeypatch):
+    period, company = periods.parse("month", TEST_END), settings.company()
+    with DuckDBWarehouse(scale1_warehouse) as wh:
+        at = cs.observation_months(wh, period)
+        full, share = cs.model_panel(wh, at, company)
+        assert share == 1.0
+        monkeypatch.setattr(cs, "MODEL_MAX_ROWS", 6000)
+        sample, share = cs.model_panel(wh, at, company)
+        model = cs.fit(wh, period, company)
+    paying = int(full[full["month"] == full["month"].max()].shape[0])
+    assert share == pytest.approx(6000 / (paying * len(at)))
+    # the same accounts in every month: exactly the full panel's rows of the accounts sampled
+    picked = set(sample["account_id"])
+    expected = full[full["account_id"].isin(picked)].sort_values(["month", "account_id"]).reset_index(drop=True)
+    got = sample.sort_values(["month", "account_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[expected.columns], expected, check_dtype=False)
+    assert 0.7 * share * len(full) < len(sample) < 1.3 * share * len(full)
+    assert model.share == share and "fixed sample of" in model.sample_note()
+    assert model.table.set_index("feature").loc["no_login", "odds_ratio"] > 1

@@ -332,3 +332,25 @@ def test_fiscal_year_seasonality(full: dict[str, pd.DataFrame]) -> None:
     assert month[3] > max(month[2], month[4])  # fiscal year-end peak
     assert month[8] < min(month[7], month[9])  # Obon
     assert month[1] < month[3]  # New Year
+
+
+def test_the_parquet_lake_demo_writes_holds_the_same_tables_as_the_frames(tmp_path, monkeypatch):
+    """`revbook demo` streams tables to Parquet (usage in blocks of accounts, activities in parts
+    sorted by DuckDB); the warehouse it loads must be the one the in-memory frames make."""
+    from revbook import load
+    from revbook.warehouse import DuckDBWarehouse
+
+    monkeypatch.setattr(demo, "USAGE_BLOCK_CELLS", 20_000)  # many blocks, as at scale 100
+    frames = demo.generate(0.05, 42, END_MONTH)
+    files = demo.write(tmp_path / "lake", 0.05, 42, END_MONTH)
+    assert list(files) == [t.name for t in contract.TABLES]
+    assert sorted(p.name for p in (tmp_path / "lake").iterdir()) == sorted(f"{t.name}.parquet" for t in contract.TABLES)
+    load.build_warehouse(frames, tmp_path / "frames.duckdb", {"source": "test"})
+    load.build_warehouse(dict(files), tmp_path / "lake.duckdb", {"source": "test"})
+    with DuckDBWarehouse(tmp_path / "frames.duckdb") as wh:
+        wh.con.execute(f"ATTACH '{tmp_path / 'lake.duckdb'}' AS lake (READ_ONLY)")
+        for t in contract.TABLES:
+            assert len(frames[t.name]) > 0
+            for a, b in ((t.name, f"lake.{t.name}"), (f"lake.{t.name}", t.name)):
+                extra = wh.con.execute(f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})")
+                assert extra.fetchone() == (0,), (t.name, a)

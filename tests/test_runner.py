@@ -172,3 +172,36 @@ def test_per_rep_fan_out_covers_active_reps_only(project, demo_frames):
     assert [j.rep_id for j in jobs] == [active[0]]  # --rep: that rep's personal reports only
     with pytest.raises(PlanError, match="unknown rep 'FS999': not an active field_sales rep"):
         runner.plan("monthly", TEST_END, rep="FS999")
+
+
+def test_reports_of_a_run_share_identical_mart_calls(demo_warehouse, tmp_path, monkeypatch):
+    """Within a run a mart result is fetched once and reused, exactly as the warehouse returned it."""
+    import pandas as pd
+
+    from revbook.warehouse import MART_CACHE_ENV, QUERY_LOG_ENV, DuckDBWarehouse
+
+    log = tmp_path / "queries.jsonl"
+    monkeypatch.setenv(QUERY_LOG_ENV, str(log))
+    with DuckDBWarehouse(demo_warehouse) as wh:
+        alone = wh.mart("fs_closed", start=pd.Timestamp("2025-01-01").date(), end=pd.Timestamp("2025-10-01").date())
+        monkeypatch.setenv(MART_CACHE_ENV, str(tmp_path / "shared"))
+        first = wh.mart("fs_closed", start=pd.Timestamp("2025-01-01").date(), end=pd.Timestamp("2025-10-01").date())
+        again = wh.mart("fs_closed", start=pd.Timestamp("2025-01-01").date(), end=pd.Timestamp("2025-10-01").date())
+        other = wh.mart("fs_closed", start=pd.Timestamp("2025-02-01").date(), end=pd.Timestamp("2025-10-01").date())
+    pd.testing.assert_frame_equal(again, alone)
+    pd.testing.assert_frame_equal(first, alone)
+    assert [json.loads(line)["reused"] for line in log.read_text().splitlines()] == [False, False, True, False]
+    assert len(other) > 0
+
+
+def test_personal_pages_reuse_the_team_wide_marts(monthly_run):
+    code, out = monthly_run
+    assert code == 0
+    reports = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reports"]
+    calls = [(key, q) for key, r in reports.items() for q in r["queries"]]
+    distinct = {json.dumps([q["mart"], q["params"]], sort_keys=True) for _, q in calls}
+    fetched = [q for _, q in calls if not q["reused"]]
+    # each distinct call ran in the warehouse once (twice if two reports asked at the same moment)
+    assert len(distinct) <= len(fetched) < len(calls)
+    personal = [q for key, q in calls if "--" in key]
+    assert sum(q["reused"] for q in personal) > len(personal) / 2

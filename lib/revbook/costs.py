@@ -57,11 +57,33 @@ def _calls(key: str, found: dict[str, list[dict[str, Any]]]) -> list[dict[str, A
     return next((calls for k, calls in sorted(found.items()) if k.split("--")[0] == notebook), None)
 
 
+Plan = list[tuple[str, list[dict[str, Any]] | None]]  # report key, its recorded mart calls (None: no record)
+
+
+def _distinct(plans: Plan) -> Plan:
+    """Each distinct mart call once, on the first report that makes it: a run shares the results of
+    identical calls between its reports, so only that one runs in the warehouse."""
+    seen: set[str] = set()
+    out: list[tuple[str, list[dict[str, Any]] | None]] = []
+    for key, calls in plans:
+        if calls is None:
+            out.append((key, None))
+            continue
+        fresh = []
+        for call in calls:
+            ident = json.dumps([call["mart"], call["params"]], sort_keys=True)
+            if ident not in seen:
+                seen.add(ident)
+                fresh.append(call)
+        out.append((key, fresh))
+    return out
+
+
 def estimate(wh: Warehouse, keys: Iterable[str], outputs: Path, schedule: str) -> list[Estimate]:
     """Dry-run bytes per report (engines without `estimate`, like DuckDB, give counts only)."""
     found = recorded(outputs, schedule)
     dry_run = getattr(wh, "estimate", None)
-    plans = [(key, _calls(key, found)) for key in keys]
+    plans = _distinct([(key, _calls(key, found)) for key in keys])
     calls = [(c["mart"], decode_params(c["params"])) for _, cs in plans for c in cs or []]
     with ThreadPoolExecutor(8) as pool:
         sizes = list(pool.map(lambda call: dry_run(call[0], **call[1]), calls)) if dry_run else []

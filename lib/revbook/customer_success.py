@@ -8,6 +8,7 @@ it. Leakage guard: a feature never sees the month whose churn it explains.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ MODEL_MONTHS = 18
 HOLDOUT_MONTHS = 3
 MIN_TRAIN_MONTHS = 6
 MIN_TRAIN_CHURNS = 10
+MODEL_MAX_ROWS = 150_000  # account-months the churn model is fitted on, at most (see model_panel)
 
 HEADLINES: tuple[HeadlineSpec, ...] = (
     ("customer_churn_rate", "Customer churn rate", "pct", False),
@@ -104,6 +106,11 @@ def usage_span(wh: Warehouse) -> tuple[dt.date, dt.date]:
 
 def panel(wh: Warehouse, at: list[dt.date], company: Company) -> pd.DataFrame:
     """The customer panel at the observation dates `at`, with the model features (see `features`)."""
+    return features(_counts(wh, at, company), company)
+
+
+def _counts(wh: Warehouse, at: list[dt.date], company: Company) -> pd.DataFrame:
+    """The panel's marts: usage, contract and support counts, and each feature's events."""
     p = wh.mart("cs_panel", at=at, target_industries=list(company.target_industries))
     use = wh.mart("cs_feature_use", at=at)
     p["month"] = pd.to_datetime(p["month"])
@@ -113,7 +120,22 @@ def panel(wh: Warehouse, at: list[dt.date], company: Company) -> pd.DataFrame:
                                aggfunc="sum", fill_value=0)
         wide.columns = [f"events:{c}" for c in wide.columns]
         p = p.merge(wide.reset_index(), on=["month", "account_id"], how="left")
-    return features(p, company)
+    return p
+
+
+def model_panel(wh: Warehouse, at: list[dt.date], company: Company) -> tuple[pd.DataFrame, float]:
+    """The panel at the model's observation dates and the share of accounts in it. Beyond
+    MODEL_MAX_ROWS account-months it holds a fixed sample of the accounts (the same in every month,
+    picked by a hash of the id, so every run and engine picks the same), fetched a month at a time:
+    a kernel's memory and the fit's time stay flat however large the customer base grows."""
+    expected = int(wh.mart("cs_paying", at=at[-1])["accounts"].iloc[0]) * len(at)
+    if expected <= MODEL_MAX_ROWS:
+        return panel(wh, at, company), 1.0
+    share = MODEL_MAX_ROWS / expected
+    months = [_counts(wh, [m], company) for m in at]
+    sample = pd.concat([m[m["account_id"].map(lambda a: zlib.crc32(a.encode()) < share * 2**32)] for m in months],
+                       ignore_index=True)
+    return features(sample, company), share
 
 
 def _per(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
@@ -313,6 +335,14 @@ class Model:
     drivers: Drivers
     table: pd.DataFrame  # churn_drivers' ranked table
     health: HealthModel
+    share: float = 1.0  # of the accounts: below 1 on a large customer base (see model_panel)
+
+    def sample_note(self) -> str:
+        """'' on every account, else a sentence saying the model was fitted on a sample."""
+        if self.share >= 1:
+            return ""
+        return (f" Fitted on a fixed sample of {self.share:.0%} of the accounts "
+                f"({len(self.train) + len(self.test):,} account-months), which keeps the fit quick and small.")
 
     def holdout_separation(self, company: Company) -> tuple[float, pd.DataFrame]:
         """The score's AUC and churn per band on the hold-out months (which have churns and stays)."""
@@ -337,7 +367,8 @@ def fit(wh: Warehouse, period: Period, company: Company, months: int = MODEL_MON
         raise ModelError(f"the churn model needs {HOLDOUT_MONTHS + MIN_TRAIN_MONTHS} months with "
                          f"{LOGIN_LOOKBACK_DAYS} days of product usage before them up to {period.label}; "
                          f"the data has {len(at)}")
-    train, test = holdout(panel(wh, at, company), HOLDOUT_MONTHS)
+    observed, share = model_panel(wh, at, company)
+    train, test = holdout(observed, HOLDOUT_MONTHS)
     churns = int(train["churned"].sum())
     if churns < MIN_TRAIN_CHURNS:
         raise ModelError(f"the churn model needs {MIN_TRAIN_CHURNS} churns in its training months; "
@@ -345,7 +376,7 @@ def fit(wh: Warehouse, period: Period, company: Company, months: int = MODEL_MON
     if test["churned"].nunique() < 2:
         raise ModelError("the hold-out months need both churns and stays to judge the health score by")
     drivers, table = churn_drivers(train)
-    return Model(train, test, drivers, table, HealthModel.from_drivers(drivers, train, company.health.weights))
+    return Model(train, test, drivers, table, HealthModel.from_drivers(drivers, train, company.health.weights), share)
 
 
 def scored(wh: Warehouse, at: dt.date, company: Company, model: Model | None) -> pd.DataFrame:

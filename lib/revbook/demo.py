@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -186,6 +187,8 @@ OUTAGE_MONTHS_BEFORE_END = (17, 5)
 CS_TOUCHES_PER_MONTH = 0.6
 PLAN_STRETCH = 0.05
 
+ACTIVITY_ID_WIDTH = 7
+ASSEMBLY_MEMORY_LIMIT = "1GB"  # DuckDB's memory for sorting the activities parts into one table
 LATER_READ = ("opportunities", "ad_spend_daily")  # tables later steps read back
 USAGE_BLOCK_CELLS = 1_000_000  # accounts × days counted at once (≈250 MB); scale 1 (≈1.2k accounts) is one block
 DAY = np.timedelta64(1, "D")
@@ -213,6 +216,7 @@ def write(folder: Path, scale: float = 1.0, seed: int = 42, end_month: str | Non
     """The same tables as Parquet files in `folder` (<table>.parquet), each written as soon as it
     is complete and product usage (≈1.5M rows per unit of scale) block by block: what `revbook
     demo` loads, so scale 100 (≈150M usage rows) is built in a few GiB."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
     files = _Demo(scale, seed, end_month or last_complete_month(), Path(folder)).build()
     return {name: path for name, path in files.items() if isinstance(path, Path)}
 
@@ -506,7 +510,8 @@ class _Demo:
         self.rng = np.random.default_rng(seed)
         self.cal = _Calendar(end_month)
         self.tables: dict[str, dict[str, np.ndarray]] = {}
-        self.activities: list[dict[str, np.ndarray]] = []
+        self.activities: list[dict[str, np.ndarray]] = []  # batches, in memory …
+        self.activity_files: list[Path] = []  # … or as Parquet parts when writing files
 
     def build(self) -> dict[str, pd.DataFrame | Path]:
         """Run every step in dependency order; one DataFrame (or file) per contract table."""
@@ -515,7 +520,7 @@ class _Demo:
                      self._customer_success, self._touchpoints, self._reps_table, self._targets):
             step()
             self._spill(keep=LATER_READ)
-        self.tables["activities"] = self._activities_table()
+        self._activities_table()
         self._spill(keep=())
         return {t.name: self.files.get(t.name) or _frame(t, self.tables[t.name]) for t in contract.TABLES}
 
@@ -1129,14 +1134,20 @@ class _Demo:
         return np.cumsum(diff, axis=1, dtype=np.int16)[:, :n_days] > 0
 
     def _random_days(self, mask: np.ndarray, per_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """per_row random (row, day) cells of each row among its True cells of mask."""
+        """per_row random (row, day) cells of each row among its True cells of mask (found a block of
+        rows at a time, so a large mask's cells are never all listed at once)."""
         counts = mask.sum(axis=1)
         per_row = np.where(counts > 0, per_row, 0)
-        cells = np.flatnonzero(mask)
-        offset = np.concatenate([[0], np.cumsum(counts)[:-1]])
         row = np.repeat(np.arange(len(counts)), per_row)
-        flat = cells[offset[row] + (self.rng.random(len(row)) * counts[row]).astype(np.int64)]
-        return row, flat % mask.shape[1]
+        nth = (self.rng.random(len(row)) * counts[row]).astype(np.int64)  # which True cell of its row
+        day = np.empty(len(row), np.int64)
+        step = max(1, USAGE_BLOCK_CELLS // mask.shape[1])
+        for lo in range(0, len(counts), step):
+            block = mask[lo:lo + step]
+            first = np.concatenate([[0], np.cumsum(counts[lo:lo + step])[:-1]])
+            i0, i1 = np.searchsorted(row, [lo, lo + step])
+            day[i0:i1] = np.flatnonzero(block)[first[row[i0:i1] - lo] + nth[i0:i1]] % mask.shape[1]
+        return row, day
 
     # --- support tickets ------------------------------------------------------------------------
 
@@ -1224,7 +1235,7 @@ class _Demo:
         connected[len(hz):] = True
         keep = when < self.is_leave[owner[i]]
         i, when, kind, connected = i[keep], when[keep], kind[keep], connected[keep]
-        self.activities.append({
+        self._activity({
             "occurred_at": when, "rep_id": self.is_reps[owner[i]], "lead_id": self.lead_id[i],
             "opportunity_id": np.full(len(i), None, dtype=object), "account_id": np.full(len(i), None, dtype=object),
             "type": _labels(kind), "direction": direction[i], "connected": _nullable(connected, kind != "call"),
@@ -1233,7 +1244,7 @@ class _Demo:
         # marketing's seminar invitations to nurtured and recycled leads
         pool = np.flatnonzero((nurturing | recycled) & (created < cal.end - 8 * DAY))
         j = np.repeat(pool, rng.poisson(1.2, len(pool)))
-        self.activities.append({
+        self._activity({
             "occurred_at": cal.business_times(rng, created[j] + 7 * DAY, np.full(len(j), cal.end - SECOND)),
             "rep_id": self.mk_reps[rng.integers(len(self.mk_reps), size=len(j))], "lead_id": self.lead_id[j],
             "opportunity_id": np.full(len(j), None, dtype=object), "account_id": np.full(len(j), None, dtype=object),
@@ -1247,12 +1258,12 @@ class _Demo:
         has_opp = self.meet_opp >= 0
         opp_ids = _nullable(np.where(has_opp, self.opp_id[np.maximum(self.meet_opp, 0)], ""), ~has_opp)
         acc_ids = _nullable(np.where(has_opp, self.acc_id[self.n_base + np.maximum(self.meet_opp, 0)], ""), ~has_opp)
-        self.activities.append({
+        self._activity({
             "occurred_at": self.meet_time, "rep_id": self.fs_reps[self.meet_rep], "lead_id": self.lead_id[m],
             "opportunity_id": opp_ids, "account_id": acc_ids, "type": np.full(len(m), "meeting", dtype=object),
             "direction": direction[m], "connected": np.full(len(m), None, dtype=object),
         })
-        self.activities.append(self.deal_acts)
+        self._activity(self.deal_acts)
 
         lead_opp = np.full(n, None, dtype=object)
         lead_acc = np.full(n, None, dtype=object)
@@ -1280,7 +1291,7 @@ class _Demo:
         row, day = self._random_days(mask, rng.poisson(CS_TOUCHES_PER_MONTH * mask.sum(axis=1) / 21))
         n = len(row)
         kind = _choice(rng, ("call", "email", "meeting"), n, p=(0.35, 0.4, 0.25))
-        self.activities.append({
+        self._activity({
             "occurred_at": _at(days[day], 9 + 9 * rng.random(n)),
             "rep_id": self.cs_reps[self.acc_cs_rep[accounts[row]]], "lead_id": np.full(n, None, dtype=object),
             "opportunity_id": np.full(n, None, dtype=object), "account_id": self.acc_id[accounts[row]], "type": kind,
@@ -1288,12 +1299,42 @@ class _Demo:
             "connected": _nullable(rng.random(n) < 0.7, kind != "call"),
         })
 
-    def _activities_table(self) -> dict[str, np.ndarray]:
-        """All activities in time order with ids (built column by column: the largest table)."""
-        parts, self.activities = self.activities, []
-        order = np.argsort(np.concatenate([a["occurred_at"] for a in parts]), kind="stable")
-        ids = np.char.add("AT", np.char.zfill(np.arange(1, len(order) + 1).astype(str), 7))
-        return {"activity_id": ids, **{k: np.concatenate([a.pop(k) for a in parts])[order] for k in list(parts[0])}}
+    def _activity(self, part: dict[str, np.ndarray]) -> None:
+        """Keep a batch of activities; when writing files, as a Parquet part of its own right away."""
+        if self.folder is None:
+            self.activities.append(part)
+            return
+        path = self.folder / f".activities-{len(self.activity_files)}.parquet"
+        table = contract.table("activities")
+        columns = {c: _arrow(part[c], table.column(c).type) for c in part}
+        part_no = pa.array(np.full(len(part["occurred_at"]), len(self.activity_files), np.int32))
+        pq.write_table(pa.table({**columns, "part": part_no}), path)
+        self.activity_files.append(path)
+
+    def _activities_table(self) -> None:
+        """All activities in time order (ties in the order they were made) with ids AT0000001, …"""
+        if self.folder is None:
+            parts, self.activities = self.activities, []
+            order = np.argsort(np.concatenate([a["occurred_at"] for a in parts]), kind="stable")
+            ids = np.char.add("AT", np.char.zfill(np.arange(1, len(order) + 1).astype(str), ACTIVITY_ID_WIDTH))
+            self.tables["activities"] = {"activity_id": ids, **{k: np.concatenate([a.pop(k) for a in parts])[order]
+                                                                for k in list(parts[0])}}
+            return
+        # the same order and ids from the Parquet parts, sorted by DuckDB within a memory cap
+        path = self.folder / "activities.parquet"
+        columns = ", ".join("date_trunc('second', occurred_at) AS occurred_at" if c == "occurred_at" else c
+                            for c in contract.table("activities").column_names if c != "activity_id")
+        by = "occurred_at, part, file_row_number"
+        number = f"CAST(row_number() OVER (ORDER BY {by}) AS VARCHAR)"
+        activity_id = f"'AT' || lpad({number}, CAST(greatest($width, length({number})) AS INTEGER), '0')"
+        with duckdb.connect(config={"memory_limit": ASSEMBLY_MEMORY_LIMIT}) as con:
+            con.sql(f"SELECT {activity_id} AS activity_id, {columns} "
+                    f"FROM read_parquet($files, union_by_name = true, file_row_number = true) ORDER BY {by}",
+                    params={"files": [str(f) for f in self.activity_files], "width": ACTIVITY_ID_WIDTH},
+                    ).write_parquet(str(path))
+        for f in self.activity_files:
+            f.unlink()
+        self.files["activities"] = path
 
     # --- touchpoints ------------------------------------------------------------------------------
 
@@ -1406,6 +1447,12 @@ class _Demo:
             cols["metric"] += [metric] * WINDOW_MONTHS
             cols["target"] += list(target)
         self.tables["targets"] = {k: np.asarray(v) for k, v in cols.items()}
+
+
+def _arrow(values: np.ndarray, type_: str) -> pa.Array:
+    """One column as Arrow, typed as the contract says (text and nullable flags may be objects)."""
+    kind = {"string": pa.string(), "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}.get(type_)
+    return pa.array(values, type=kind) if kind is not None else pa.array(values)
 
 
 def _frame(table: contract.Table, data: dict[str, np.ndarray]) -> pd.DataFrame:

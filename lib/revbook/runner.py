@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import signal
 import subprocess
+import tempfile
 import time
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -36,7 +37,7 @@ from revbook import costs, index, kernels, paths, periods, render, settings
 from revbook.files import write_atomic
 from revbook.marketing import ATTRIBUTION_MODELS
 from revbook.periods import SCHEDULE_KINDS, Period
-from revbook.warehouse import PERIOD_ENV, QUERY_LOG_ENV, REPORT_ENV, connect
+from revbook.warehouse import MART_CACHE_ENV, PERIOD_ENV, QUERY_LOG_ENV, REPORT_ENV, connect
 
 # papermill reports a parameter's annotation by name; values must fit these Python types.
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -126,6 +127,12 @@ def failed_keys(period: Period) -> set[str]:
     return {key for key, entry in reports.items() if entry.get("status") != "ok"}
 
 
+def _inspect(source: Path) -> tuple[str | None, dict[str, Any]]:
+    """A notebook's kernel name and declared parameters."""
+    kernel = nbformat.read(source, as_version=4).metadata.get("kernelspec", {}).get("name")
+    return kernel, papermill.inspect_notebook(str(source))
+
+
 def plan(schedule_name: str, period_text: str | None = None, only: list[str] | None = None,
          rep: str | None = None) -> tuple[Period, list[Job]]:
     """The period and the jobs a run would execute; PlanError lists every problem found."""
@@ -144,6 +151,7 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
     jobs: list[Job] = []
     reps: pd.DataFrame | None = None
     kernels = find_kernel_specs()
+    inspected: dict[Path, tuple[str | None, dict[str, Any]]] = {}  # a notebook fanned out is read once
     for spec in selected:
         if rep is not None and not spec.per_rep:
             continue  # --rep renders personal reports only
@@ -152,12 +160,13 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
         if not source.is_file():
             problems.append(f"{where}: no notebook {source}")
             continue
-        kernel = nbformat.read(source, as_version=4).metadata.get("kernelspec", {}).get("name")
+        if source not in inspected:
+            inspected[source] = _inspect(source)
+        kernel, declared = inspected[source]
         if kernel not in kernels:
             problems.append(f"{where}: the notebook's kernel {kernel!r} is not installed (have "
                             f"{', '.join(sorted(kernels))}); run `make setup`")
             continue
-        declared = papermill.inspect_notebook(str(source))
         wanted = {"period", *spec.parameters, *(["rep_id"] if spec.per_rep else [])}
         for name in sorted(wanted - declared.keys()):
             problems.append(f"{where}: unknown parameter {name!r}; the notebook's parameters cell "
@@ -220,8 +229,9 @@ def _error_summary(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def execute(job: Job, period: str, out_dir: str, banner: dict[str, str]) -> Result:
-    """Run one job's notebook and, if it succeeds, publish its HTML and metrics atomically."""
+def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_marts: str = "") -> Result:
+    """Run one job's notebook and, if it succeeds, publish its HTML and metrics atomically. Mart
+    results go to `shared_marts` for the run's other reports (none if empty)."""
     started = time.perf_counter()
     out = Path(out_dir)
     executed = out / "_executed" / job.department / f"{job.name}.ipynb"
@@ -230,7 +240,8 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str]) -> Resu
     query_log = executed.with_suffix(".queries.jsonl")
     query_log.unlink(missing_ok=True)
     # the kernel inherits these: the warehouse logs each mart call, BigQuery labels its jobs
-    os.environ.update({QUERY_LOG_ENV: str(query_log), REPORT_ENV: job.key, PERIOD_ENV: period})
+    os.environ.update({QUERY_LOG_ENV: str(query_log), REPORT_ENV: job.key, PERIOD_ENV: period,
+                       MART_CACHE_ENV: shared_marts})
     result = Result(job.key, job.notebook, job.rep_id, params, "failed", 0.0,
                     data_fingerprint=banner["fingerprint"], code_version=banner["code_version"])
     if _stopping:
@@ -358,10 +369,11 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     # All jobs are submitted (so all workers forked) before the progress display starts its thread.
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_quiet_worker, initargs=(str(log_path),))
+    shared_marts = tempfile.TemporaryDirectory(prefix="revbook-marts-")  # mart results, for this run only
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)
     futures: list[Future[Result]] = []
     try:
-        futures += [pool.submit(execute, j, period.label, str(out), banner) for j in jobs]
+        futures += [pool.submit(execute, j, period.label, str(out), banner, shared_marts.name) for j in jobs]
         with progress:
             task = progress.add_task("rendering", total=len(jobs))
             for future in as_completed(futures):
@@ -382,6 +394,7 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        shared_marts.cleanup()
         signal.signal(signal.SIGTERM, previous_handler)
         seen = {r.key for r in results}
         for job, f in zip(jobs, futures):

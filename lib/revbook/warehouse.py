@@ -9,8 +9,10 @@ transpiling the same files with sqlglot (see `transpile`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
+import pickle
 import tempfile
 import time
 from abc import ABC, abstractmethod
@@ -26,6 +28,7 @@ import sqlglot
 from sqlglot import exp
 
 from revbook import paths
+from revbook.files import write_atomic
 
 META_TABLE = "_revbook_meta"
 #: When set (the runner sets it per report), every mart call is appended to this JSON-lines file:
@@ -33,6 +36,8 @@ META_TABLE = "_revbook_meta"
 QUERY_LOG_ENV = "REVBOOK_QUERY_LOG"
 #: The report (job key) and period being run, set by the runner; engines tag their jobs with them.
 REPORT_ENV, PERIOD_ENV = "REVBOOK_REPORT", "REVBOOK_PERIOD"
+#: A folder where the reports of one scheduled run share mart results (set by the runner).
+MART_CACHE_ENV = "REVBOOK_MART_CACHE"
 
 
 class WarehouseError(RuntimeError):
@@ -153,16 +158,36 @@ class Warehouse(ABC):
     last_bytes_billed: int | None = None
 
     def mart(self, name: str, **params: Any) -> pd.DataFrame:
-        """Run mart `name` with its parameters bound; every `$param` it uses must be given."""
+        """Run mart `name` with its parameters bound; every `$param` it uses must be given. Within
+        a scheduled run (MART_CACHE_ENV set) a result another report already fetched is reused."""
         self.check_parameters(name, params)
         started = time.perf_counter()
-        frame = self.run_mart(name, params)
+        encoded = encode_params(params)
+        shared = self._shared_result(name, encoded)
+        reused = shared is not None and shared.exists()
+        if reused:
+            frame, billed = pd.read_pickle(shared), None
+        else:
+            frame = self.run_mart(name, params)
+            billed = self.last_bytes_billed
+            if shared is not None:
+                write_atomic(shared, pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
         if log := os.environ.get(QUERY_LOG_ENV):
-            entry = {"mart": name, "params": encode_params(params), "rows": len(frame),
-                     "seconds": round(time.perf_counter() - started, 3), "bytes_billed": self.last_bytes_billed}
+            seconds = round(time.perf_counter() - started, 3)
+            entry = {"mart": name, "params": encoded, "rows": len(frame), "seconds": seconds, "bytes_billed": billed,
+                     "reused": reused}
             with open(log, "a", encoding="utf-8") as f:
                 f.write(json.dumps(entry, ensure_ascii=False) + "\n")
         return frame
+
+    def _shared_result(self, name: str, encoded: dict[str, Any]) -> Path | None:
+        """Where this run keeps mart `name`'s result for these parameters, if results are shared:
+        the personal reports of a team ask the warehouse the same team-wide questions."""
+        folder = os.environ.get(MART_CACHE_ENV)
+        if not folder:
+            return None
+        key = json.dumps([self.dialect, self.describe(), name, encoded], sort_keys=True, ensure_ascii=False)
+        return Path(folder) / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pickle"
 
     def run_mart(self, name: str, params: Mapping[str, Any]) -> pd.DataFrame:
         """Run mart `name` (parameters already checked); engines with more to do override this."""
