@@ -132,10 +132,11 @@ def model_panel(wh: Warehouse, at: list[dt.date], company: Company) -> tuple[pd.
     if expected <= MODEL_MAX_ROWS:
         return panel(wh, at, company), 1.0
     share = MODEL_MAX_ROWS / expected
-    months = [_counts(wh, [m], company) for m in at]
-    sample = pd.concat([m[m["account_id"].map(lambda a: zlib.crc32(a.encode()) < share * 2**32)] for m in months],
-                       ignore_index=True)
-    return features(sample, company), share
+
+    def sampled(month: pd.DataFrame) -> pd.DataFrame:
+        return month[month["account_id"].map(lambda a: zlib.crc32(a.encode()) < share * 2**32)]
+
+    return features(pd.concat([sampled(_counts(wh, [m], company)) for m in at], ignore_index=True), company), share
 
 
 def _per(numerator: pd.Series, denominator: pd.Series) -> pd.Series:

@@ -96,7 +96,7 @@ class BigQueryConfig(_Strict):
 class DuckDBConfig(_Strict):
     """The embedded engine's limits in each report's kernel."""
 
-    memory_limit: str = Field(default="512MB", description="DuckDB's memory per connection; it spills to disk beyond")
+    memory_limit: str = Field(default="384MB", description="DuckDB's memory per connection; it spills to disk beyond")
 
 
 class WarehouseConfig(_Strict):
