@@ -60,7 +60,7 @@ def pandas_headlines(lake: Path, period: Period, onboarding_login_days: int) -> 
     logins = logins[(logins["date"] >= logins["first_start"])
                     & (logins["date"] < logins["first_start"] + pd.Timedelta(days=metrics.ONBOARDING_DAYS))]
     login_days = logins.groupby("account_id")["date"].nunique()
-    return {
+    values = {
         "customer_churn_rate": len(churned) / len(existing),
         "net_revenue_churn_rate": (churn_mrr + contraction - expansion) / start_mrr,
         "grr": (start_mrr - churn_mrr - contraction) / start_mrr,
@@ -68,6 +68,7 @@ def pandas_headlines(lake: Path, period: Period, onboarding_login_days: int) -> 
         "onboarding_completion_rate": int((login_days >= onboarding_login_days).sum()) / len(cohort),
         "upsell_rate": len(expanded) / len(existing),
     }
+    return {key: float(value) for key, value in values.items()}
 
 
 @dataclass(frozen=True)
