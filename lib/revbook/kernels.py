@@ -56,11 +56,14 @@ class KernelParent:
                                         stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
         self._ready = False
 
+    def _gone(self) -> KernelParentError:
+        return KernelParentError(f"the kernel parent exited (status {self.process.wait()}); see the run log")
+
     def _reply(self) -> dict[str, Any]:
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line:
-            raise KernelParentError(f"the kernel parent exited (status {self.process.wait()}); see the run log")
+            raise self._gone()
         return json.loads(line)
 
     def fork(self, argv: list[str], env: dict[str, str], cwd: str) -> int:
@@ -69,7 +72,10 @@ class KernelParent:
             self._reply()  # {"ready": …}: the imports are done
             self._ready = True
         assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}) + "\n")
+        try:
+            self.process.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}) + "\n")
+        except OSError:  # the pipe is closed: the parent is gone
+            raise self._gone() from None
         reply = self._reply()
         if "error" in reply:
             raise KernelParentError(f"the kernel parent could not start a kernel: {reply['error']}")
@@ -147,7 +153,13 @@ class ForkedKernelManager(AsyncKernelManager):
             return
         assert self.provisioner is not None
         argv = kernel_cmd[kernel_cmd.index("ipykernel_launcher") + 1:]
-        pid = parent.fork(argv, dict(kw.get("env") or os.environ), str(kw.get("cwd") or os.getcwd()))
+        try:
+            pid = parent.fork(argv, dict(kw.get("env") or os.environ), str(kw.get("cwd") or os.getcwd()))
+        except KernelParentError as exc:  # a report must not fail for it: start kernels the slow way
+            self.log.warning("%s; this worker starts its kernels the usual way from now on", exc)
+            type(self).parent_process = None
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
         provisioner: Any = self.provisioner
         provisioner.process, provisioner.pid, provisioner.pgid = _Child(pid), pid, pid
         self._reconcile_connection_info(provisioner.connection_info)
