@@ -14,6 +14,7 @@ untouched: it starts kernels from the kernelspec as usual.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import json
 import os
@@ -36,6 +37,7 @@ PRELOAD = (
     "revbook.revenue", "revbook.roster", "revbook.settings", "revbook.targets", "revbook.warehouse",
     "pandas.io.formats.style", "pyarrow.pandas_compat", "ipykernel.kernelapp",
 )
+PR_SET_PDEATHSIG = 1  # prctl(2)
 #: The inline backend ipykernel would choose; it must be set before matplotlib is imported.
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
@@ -52,8 +54,9 @@ class KernelParent:
         env = {**os.environ, "MPLBACKEND": os.environ.get("MPLBACKEND") or INLINE_BACKEND,
                # one BLAS thread per kernel: the runner already runs one kernel per core
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        self.process = subprocess.Popen([sys.executable, "-m", "revbook.kernels"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
+        command = [sys.executable, "-m", "revbook.kernels", str(os.getpid())]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
+                                        bufsize=1)
         self._ready = False
 
     def _gone(self) -> KernelParentError:
@@ -227,9 +230,21 @@ def warm() -> None:
     plt.close(fig)
 
 
-def serve(requests: IO[str], out: IO[str]) -> None:
+def _die_with(worker: int) -> None:
+    """Be killed as soon as the worker that started us dies, however it dies (Linux), so no kernel
+    parent outlives a stopped run; kernels forked later are not (they follow us: parent_handle)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: stdin closing still ends us
+        return
+    if os.getppid() != worker:  # it died before we asked
+        os._exit(0)
+
+
+def serve(requests: IO[str], out: IO[str], worker: int) -> None:
     """Import PRELOAD and warm up, say ready, then fork one kernel per request line until stdin
     closes."""
+    _die_with(worker)
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
     for name in PRELOAD:
         importlib.import_module(name)
@@ -250,7 +265,8 @@ def serve(requests: IO[str], out: IO[str]) -> None:
             _kernel(request)
         out.write(json.dumps({"pid": pid}) + "\n")
         out.flush()
+    os._exit(0)  # the worker is gone: skip tearing down the preloaded modules
 
 
 if __name__ == "__main__":
-    serve(sys.stdin, sys.stdout)
+    serve(sys.stdin, sys.stdout, int(sys.argv[1]))
