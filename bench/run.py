@@ -33,7 +33,7 @@ import nbformat
 import yaml
 
 from bench import baseline
-from revbook import periods, settings
+from revbook import index, periods, settings
 from revbook.runner import code_version
 from revbook.warehouse import DuckDBWarehouse, decode_params
 
@@ -102,7 +102,7 @@ class Run:
 def monthly(db: Path, outputs: Path, root: Path = ROOT) -> Run:
     m = measure([REVBOOK, "run", "monthly"], {"REVBOOK_WAREHOUSE": str(db), "REVBOOK_OUTPUTS": str(outputs),
                                               "REVBOOK_ROOT": str(root)})
-    manifest = next(outputs.glob(f"*/{'manifest.json'}"))
+    manifest = next(outputs.glob(f"*/{index.MANIFEST}"))
     reports = json.loads(manifest.read_text(encoding="utf-8"))["reports"]
     failed = [k for k, r in reports.items() if r["status"] != "ok"]
     if failed:

@@ -1,10 +1,10 @@
 """The deterministic demo company: a Japanese B2B SaaS organised as The Model.
 
 `generate(scale, seed, end_month)` returns one DataFrame per contract table for the 24 months
-ending with `end_month`, fully determined by its arguments; `write` streams the large usage table
-to Parquet instead. The company grows, follows the
-Japanese fiscal year (March peak, August and New-Year dips), is noisy, and plants the effects
-declared in `revbook.planted`, which the reports must find.
+ending with `end_month`, fully determined by its arguments; `write` writes the same tables as a
+Parquet lake, each as soon as it is complete (usage in blocks), so scale 100 fits in a few GiB.
+The company grows, follows the Japanese fiscal year (March peak, August and New-Year dips), is
+noisy, and plants the effects declared in `revbook.planted`, which the reports must find.
 
 Order of the simulation: reps → campaigns, ad spend and leads → SQLs, FS meetings and
 opportunities → accounts and subscriptions (monthly churn, expansion, contraction and

@@ -51,9 +51,8 @@ class KernelParent:
     It exits when its stdin closes, i.e. when the worker that started it goes away."""
 
     def __init__(self) -> None:
-        env = {**os.environ, "MPLBACKEND": os.environ.get("MPLBACKEND") or INLINE_BACKEND,
-               # one BLAS thread per kernel: the runner already runs one kernel per core
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        # one BLAS thread per kernel: the runner already runs one kernel per core
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         command = [sys.executable, "-m", "revbook.kernels", str(os.getpid())]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
                                         bufsize=1)
@@ -231,8 +230,8 @@ def warm() -> None:
 
 
 def _die_with(worker: int) -> None:
-    """Be killed as soon as the worker that started us dies, however it dies (Linux), so no kernel
-    parent outlives a stopped run; kernels forked later are not (they follow us: parent_handle)."""
+    """Have Linux kill this process as soon as the worker that started it dies, however it dies, so
+    no kernel parent outlives a stopped run. (Its kernels watch it in turn: parent_handle.)"""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: stdin closing still ends us
