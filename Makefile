@@ -20,7 +20,7 @@ PERIOD ?=
 JOBS ?=
 RUN_ARGS := $(if $(PERIOD),--period $(PERIOD)) $(if $(JOBS),--jobs $(JOBS))
 
-.PHONY: help setup demo check monthly weekly daily browser test bench typecheck lab clean
+.PHONY: help setup demo check monthly weekly daily browser test planted bench typecheck lab clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ browser: ## Install Debian's chromium (for the browser tests) if it is missing
 
 test: $(STAMP) $(WAREHOUSE) $(EMULATOR)/.installed browser ## Run the whole test suite (on small demo companies and a local BigQuery emulator it builds itself)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+planted: $(STAMP) ## The planted-truth tests for seeds 1-10 × 4 fake todays, with pass counts (about 50 min; PLANTED_ARGS="--seeds 1-3")
+	$(BIN)/python tests/planted_matrix.py $(PLANTED_ARGS)
 
 bench: $(STAMP) ## Benchmarks → bench/RESULTS.md: floor vs monthly, demo scales 1/10/100, marts vs pandas (BENCH_SCALES=1,10 for less; about 20 min)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -1,7 +1,13 @@
-"""Shared fixtures: a small demo warehouse and a monthly run rendered from it, built once."""
+"""Shared fixtures: a small demo warehouse and a monthly run rendered from it, built once.
+
+The suite is pinned in time: "today" (REVBOOK_TODAY, which every default period derives from) and
+the demo's last month are fixed, so it sees the same data on every day of the year. The
+planted-truth matrix (`make planted`) moves them with REVBOOK_TEST_TODAY and REVBOOK_TEST_SEED.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -9,19 +15,24 @@ import duckdb
 import pandas as pd
 import pytest
 
-from revbook import periods
+from revbook import clock, periods
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SCALE = 0.05
-# The demo ends at the last complete month, so notebooks run as-is on their default period.
-TEST_END = periods.last_complete("month").label
+#: The suite's "today", a mid-month Wednesday; set for the kernels and workers every run starts too.
+TEST_TODAY = dt.date.fromisoformat(os.environ.get("REVBOOK_TEST_TODAY") or "2026-11-18")
+os.environ[clock.TODAY_ENV] = TEST_TODAY.isoformat()
+#: The demos end at the last complete month, so notebooks run as-is on their default period.
+TEST_END = periods.last_complete("month", TEST_TODAY).label
+#: Seeds of the scale-0.05 demo most tests read and of the scale-1 demo planted truths are measured on.
+SMALL_SEED, FULL_SEED = (int(os.environ["REVBOOK_TEST_SEED"]),) * 2 if os.environ.get("REVBOOK_TEST_SEED") else (7, 42)
 
 
 @pytest.fixture(scope="session")
 def demo_frames() -> dict[str, pd.DataFrame]:
     from revbook import demo
 
-    return demo.generate(scale=TEST_SCALE, seed=7, end_month=TEST_END)
+    return demo.generate(scale=TEST_SCALE, seed=SMALL_SEED, end_month=TEST_END)
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +41,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, demo_frames) -> Pat
     from revbook import load
 
     path = tmp_path_factory.mktemp("wh") / "demo.duckdb"
-    load.build_warehouse(demo_frames, path, {"source": "demo", "seed": "7", "scale": str(TEST_SCALE)})
+    load.build_warehouse(demo_frames, path, {"source": "demo", "seed": str(SMALL_SEED), "scale": str(TEST_SCALE)})
     return path
 
 
@@ -73,12 +84,31 @@ def monthly_run(tmp_path_factory: pytest.TempPathFactory, demo_warehouse: Path):
 
 
 @pytest.fixture(scope="session")
-def scale1_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The full-size demo (scale 1, seed 42): planted effects are measured at this size."""
-    from revbook import demo, load
+def scale1_frames() -> dict[str, pd.DataFrame]:
+    """The full-size demo company (scale 1): planted effects are measured at this size."""
+    from revbook import demo
+
+    return demo.generate(scale=1.0, seed=FULL_SEED, end_month=TEST_END)
+
+
+@pytest.fixture(scope="session")
+def scale1_warehouse(tmp_path_factory: pytest.TempPathFactory, scale1_frames) -> Path:
+    from revbook import load
 
     path = tmp_path_factory.mktemp("scale1") / "demo.duckdb"
-    load.build_warehouse(demo.generate(scale=1.0, seed=42, end_month=TEST_END), path, {"source": "demo"})
+    load.build_warehouse(scale1_frames, path, {"source": "demo", "seed": str(FULL_SEED), "scale": "1"})
+    return path
+
+
+@pytest.fixture(scope="session")
+def scale3_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo company three times the full size: the planted effects measured on a year of deals or
+    a 3-month hold-out of churns (about 85) need this many to be told from chance with margin."""
+    from revbook import demo, load
+
+    path = tmp_path_factory.mktemp("scale3") / "demo.duckdb"
+    load.build_warehouse(demo.generate(scale=3.0, seed=FULL_SEED, end_month=TEST_END), path,
+                         {"source": "demo", "seed": str(FULL_SEED), "scale": "3"})
     return path
 
 

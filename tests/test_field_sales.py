@@ -230,16 +230,18 @@ def test_keep_interest_cap_flags_reps_over_it(db):
 
 
 @pytest.fixture(scope="module")
-def demo_fs(scale1_warehouse):
-    con = duckdb.connect(str(scale1_warehouse), read_only=True)
+def demo_fs(scale3_warehouse):
+    """A year of deals at scale 3: inbound vs outbound with margin; the idle deals by construction."""
+    con = duckdb.connect(str(scale3_warehouse), read_only=True)
     frames = {t: con.sql(f"SELECT * FROM {t}").df() for t in ("opportunities", "activities", "targets")}
     con.close()
     p = periods.parse("month", TEST_END)
-    with DuckDBWarehouse(scale1_warehouse) as wh:
+    with DuckDBWarehouse(scale3_warehouse) as wh:
         owners = list(wh.mart("reps")["rep_id"])
         yield frames, fs.snapshot(wh, p, settings.company(), owners), fs.history(wh, p)
 
 
+@pytest.mark.planted
 def test_every_planted_idle_deal_is_returned_and_nothing_active(demo_fs):
     frames, snap, _ = demo_fs
     planted_ids = planted.planted_idle_deals(frames)
@@ -248,6 +250,7 @@ def test_every_planted_idle_deal_is_returned_and_nothing_active(demo_fs):
     assert (snap.idle["days_idle"] >= planted.IDLE_DEAL_DAYS).all()
 
 
+@pytest.mark.planted
 def test_inbound_deals_win_more_and_faster(demo_fs):
     _, _, hist = demo_fs
     d = hist.by_direction().set_index("direction")
@@ -258,6 +261,7 @@ def test_inbound_deals_win_more_and_faster(demo_fs):
 # ---------------------------------------------------------------- the rendered reports
 
 
+@pytest.mark.planted
 def test_team_and_personal_reports_render_for_active_reps_only(monthly_run, demo_warehouse, demo_frames):
     code, out = monthly_run
     assert code == 0

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from statsmodels.stats.proportion import proportion_confint
 
 from conftest import TEST_END, make_db
 from revbook import marketing, periods, planted, report, revenue, settings
@@ -93,6 +94,24 @@ def test_zero_spend_clicks_and_leads_print_na():
     assert table.loc[1, "ctr"] == 0 and pd.isna(table.loc[1, "cpc"]) and pd.isna(table.loc[0, "roi_first_year"])
 
 
+def test_off_target_needs_a_share_clearly_under_half_the_overall():
+    """Overall target share of the judged campaigns: 1,605 of 4,100 leads (39.1%), half is 19.6%.
+    BIG's 9% of 1,000 leads is under it even at its interval's top (10.9%); FEW's 15% of 100 is under
+    it too, but its interval reaches 23.4%: chance, not a finding. TINY has under 100 leads."""
+    rows = pd.DataFrame({"campaign_id": ["BIG", "FEW", "TINY", "X1", "X2", "X3"],
+                         "cost": [900_000.0, 100_000.0, 1_000.0] + [5_000_000.0] * 3,
+                         "leads": [1000.0, 100.0, 50.0] + [1000.0] * 3,
+                         "target_leads": [90.0, 15.0, 0.0] + [500.0] * 3,
+                         "opportunities": [30.0, 3.0, 0.0] + [40.0] * 3})
+    rows["cpl"] = rows["cost"] / rows["leads"]
+    rows["target_share"] = rows["target_leads"] / rows["leads"]
+    rows["opportunity_rate"] = rows["opportunities"] / rows["leads"]
+    flagged = marketing.off_target(rows, rows[["campaign_id", "cpl"]].iloc[:0], ["campaign_id"])
+    assert list(flagged["campaign_id"]) == ["BIG"]
+    assert flagged["overall_target_share"].iloc[0] == pytest.approx(1605 / 4100)
+    assert marketing.clearly_below(pd.Series([90.0, 15.0]), pd.Series([1000.0, 100.0]), 0.196).tolist() == [True, False]
+
+
 def test_spend_on_an_unknown_campaign_is_a_validation_error(tmp_path):
     lake = tiny_lake()
     lake["ad_spend_daily"].loc[0, "campaign_id"] = "C404"
@@ -117,6 +136,7 @@ def demo_views(scale1_warehouse):
     return trailing.by("campaign", econ), prior.by("campaign", econ), industries
 
 
+@pytest.mark.planted
 def test_report_names_the_planted_cheap_off_target_campaign(demo_views):
     campaigns, prior, _ = demo_views
     flagged = marketing.off_target(campaigns, prior, ["campaign_id"])
@@ -126,8 +146,24 @@ def test_report_names_the_planted_cheap_off_target_campaign(demo_views):
     assert ads.sort_values("target_share").iloc[0]["campaign_id"] == planted.CHEAP_OFF_TARGET_CAMPAIGN
 
 
+@pytest.mark.planted
 def test_target_industries_convert_better(demo_views):
     *_, industries = demo_views
     rates = marketing.target_vs_other(industries)  # (lead → opportunity, lead → won)
     assert rates[True][0] > 1.3 * rates[False][0] and rates[True][1] > rates[False][1]
-    assert set(industries.head(3)["industry"]) == set(planted.TARGET_INDUSTRIES)  # best lead→won rates
+
+
+@pytest.mark.planted
+def test_each_target_industry_converts_better_than_the_others(scale3_warehouse):
+    """Each target industry's lead → won rate is above the other industries' pooled rate even at
+    the bottom of its 95% interval. (Finance wins about 15 deals a year at scale 1, so neither a
+    rank among single industries nor this interval can be judged there: it is, at scale 3.)"""
+    company = settings.company()
+    with DuckDBWarehouse(scale3_warehouse) as wh:
+        industries = marketing.industries(wh, periods.parse("month", TEST_END), 12, company.target_industries)
+    others = industries[~industries["target"]]
+    pooled = others["won"].sum() / others["leads"].sum()
+    target = industries[industries["target"]]
+    low, _ = proportion_confint(target["won"], target["leads"], method="wilson")
+    assert set(target["industry"]) == set(planted.TARGET_INDUSTRIES)
+    assert (low > pooled).all(), dict(zip(target["industry"], low))

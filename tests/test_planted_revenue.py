@@ -18,11 +18,13 @@ def overview(scale1_warehouse):
         return revenue.overview(wh, periods.parse("month", TEST_END), trend_months=12)
 
 
+@pytest.mark.planted
 def test_churn_level_recovered(overview):
     mean = overview.months["customer_churn_rate"].mean()
     assert mean == pytest.approx(planted.MONTHLY_CUSTOMER_CHURN, abs=CHURN_TOLERANCE)
 
 
+@pytest.mark.planted
 def test_net_retention_recovered_and_sometimes_negative_churn(overview):
     assert overview.months["nrr"].mean() == pytest.approx(planted.MONTHLY_NRR, abs=NRR_TOLERANCE)
     assert (overview.months["net_revenue_churn_rate"] < 0).any()

@@ -62,7 +62,8 @@ def trend(frame: pd.DataFrame, x: str, columns: dict[str, str], title: str, mone
     return ax
 
 
-def effects(table: pd.DataFrame, title: str, xlabel: str = "Odds ratio per standard deviation (95% interval)") -> Axes:
+def effects(table: pd.DataFrame, title: str,
+            xlabel: str = "Odds ratio per standard deviation (familywise 95% interval)") -> Axes:
     """A forest plot: each row's `odds_ratio` with its `or_low`–`or_high` interval against 1 (no
     effect), labelled by `label`, first row on top; intervals that exclude 1 in colour."""
     rows = table.iloc[::-1]

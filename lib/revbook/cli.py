@@ -22,10 +22,10 @@ console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from revbook import contract, demo, load
+    from revbook import contract, demo, load, periods
     from revbook.warehouse import DuckDBWarehouse
 
-    end = args.end or demo.last_complete_month()
+    end = args.end or periods.last_complete("month").label
     target = Path(args.out) if args.out else paths.warehouse_path()
     started = time.perf_counter()
     console.print(f"generating the demo company: scale {args.scale}, seed {args.seed}, 24 months to {end}")
@@ -113,6 +113,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from revbook import clock
     from revbook.load import LoadError
     from revbook.periods import PeriodError
     from revbook.settings import SettingsError
@@ -120,8 +121,10 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser().parse_args(argv)
     try:
+        if (day := clock.pinned()) is not None:  # say so: default periods follow it, not the calendar
+            console.print(f"today is {day} ({clock.TODAY_ENV})")
         code = args.func(args)
-    except (LoadError, PeriodError, SettingsError, WarehouseError) as exc:
+    except (clock.ClockError, LoadError, PeriodError, SettingsError, WarehouseError) as exc:
         console.print(f"[bold red]revbook {args.command}:[/] {escape(str(exc))}")
         code = 2
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM in `run`: what finished is kept and recorded

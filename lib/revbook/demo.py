@@ -17,7 +17,6 @@ window only.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from revbook import contract, planted
+from revbook import contract, periods, planted
 
 WINDOW_MONTHS = 24
 BURN_IN_MONTHS = 6
@@ -197,18 +196,11 @@ NS_PER_DAY = 86_400 * 10**9
 UTC_OFFSET_HOURS = 9  # the company works in JST; timestamps are stored in UTC
 
 
-def last_complete_month(today: dt.date | None = None) -> str:
-    """The last full calendar month before `today` (UTC today if None), as "YYYY-MM"."""
-    today = today or dt.datetime.now(dt.UTC).date()
-    last = today.replace(day=1) - dt.timedelta(days=1)
-    return f"{last.year:04d}-{last.month:02d}"
-
-
 def generate(scale: float = 1.0, seed: int = 42, end_month: str | None = None) -> dict[str, pd.DataFrame]:
     """One DataFrame per contract table (contract column order) for the 24 months ending with
-    `end_month` (default: the last complete month). Deterministic in (scale, seed, end_month);
-    scale 1 ≈ 40 reps, 30k leads, 2k accounts and 1.5M usage rows."""
-    frames = _Demo(scale, seed, end_month or last_complete_month()).build()
+    `end_month` (default: the last complete month before `clock.today()`). Deterministic in
+    (scale, seed, end_month); scale 1 ≈ 40 reps, 30k leads, 2k accounts and 1.5M usage rows."""
+    frames = _Demo(scale, seed, end_month).build()
     return {name: frame for name, frame in frames.items() if isinstance(frame, pd.DataFrame)}
 
 
@@ -217,7 +209,7 @@ def write(folder: Path, scale: float = 1.0, seed: int = 42, end_month: str | Non
     is complete and product usage (≈1.5M rows per unit of scale) block by block: what `revbook
     demo` loads, so scale 100 (≈150M usage rows) is built in a few GiB."""
     Path(folder).mkdir(parents=True, exist_ok=True)
-    files = _Demo(scale, seed, end_month or last_complete_month(), Path(folder)).build()
+    files = _Demo(scale, seed, end_month, Path(folder)).build()
     return {name: path for name, path in files.items() if isinstance(path, Path)}
 
 
@@ -500,7 +492,7 @@ class _UsageParquet:
 class _Demo:
     """Builds the tables step by step; attributes carry the latent state between steps."""
 
-    def __init__(self, scale: float, seed: int, end_month: str, folder: Path | None = None) -> None:
+    def __init__(self, scale: float, seed: int, end_month: str | None, folder: Path | None = None) -> None:
         if not scale > 0:
             raise ValueError(f"scale must be positive, got {scale}")
         self.scale = scale
@@ -508,7 +500,7 @@ class _Demo:
         self.files: dict[str, Path] = {}
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self.cal = _Calendar(end_month)
+        self.cal = _Calendar(end_month or periods.last_complete("month").label)
         self.tables: dict[str, dict[str, np.ndarray]] = {}
         self.activities: list[dict[str, np.ndarray]] = []  # batches, in memory …
         self.activity_files: list[Path] = []  # … or as Parquet parts when writing files

@@ -29,6 +29,8 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
     ("hot_leads", "Hot leads", "count", True),
     ("reps_over_capacity", "Field-sales reps over SQL capacity", "count", False),
 )
+#: Metrics whose plan for a part of a month is the month's target pro rata (counts, not rates).
+ADDITIVE = frozenset(key for key, _, unit, _ in HEADLINES if unit == "count")
 
 
 def activity(wh: Warehouse, period: Period, reps: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
 
 from revbook import metrics
 from revbook.periods import Period
@@ -138,11 +139,21 @@ def headlines(now: Window, before: Window, targets: dict[str, float]) -> list[He
 OFF_TARGET_MIN_LEADS = 100
 
 
+def clearly_below(part: pd.Series, whole: pd.Series, level: float) -> pd.Series:
+    """Whether part ÷ whole is below `level` even at the top of its 95% (Wilson) interval: a share
+    of a few hundred leads is judged low only when chance cannot explain it."""
+    _, high = proportion_confint(part, whole, alpha=0.05, method="wilson")
+    return pd.Series(np.asarray(high) < level, index=part.index)
+
+
 def off_target(campaigns: pd.DataFrame, previous: pd.DataFrame, keys: list[str],
                min_leads: float = OFF_TARGET_MIN_LEADS) -> pd.DataFrame:
     """"Cheaper but off target": rows whose CPL is below the median (or better than in the previous
-    window) while their target-lead share or opportunity rate is under half the overall one. Only
-    rows with spend and at least `min_leads` leads are judged, so a small campaign's noise is not."""
+    window) while their target-lead share is clearly under half the overall one: even the top of
+    its 95% interval is, so a few hundred leads are not called off target by chance. Only rows with
+    spend and at least `min_leads` leads are judged. The opportunity rate is returned beside it but
+    not judged: a campaign whose leads came at the window's end (an exhibition in its last month)
+    has had no time to make opportunities, which the lead cohorts show with their completeness."""
     paid = campaigns[(campaigns["cost"] > 0) & (campaigns["leads"] >= min_leads)].copy()
     if paid.empty:
         return paid
@@ -151,7 +162,7 @@ def off_target(campaigns: pd.DataFrame, previous: pd.DataFrame, keys: list[str],
     paid = paid.merge(previous[[*keys, "cpl"]].rename(columns={"cpl": "cpl_before"}), on=keys, how="left")
     paid["median_cpl"] = paid["cpl"].median()
     cheap = (paid["cpl"] < paid["median_cpl"]) | (paid["cpl"] < paid["cpl_before"])
-    poor = (paid["target_share"] < overall_share / 2) | (paid["opportunity_rate"] < overall_opp / 2)
+    poor = clearly_below(paid["target_leads"], paid["leads"], overall_share / 2)
     flagged = paid[cheap & poor].assign(overall_target_share=overall_share, overall_opportunity_rate=overall_opp)
     return flagged.sort_values("cpl", ignore_index=True)
 

@@ -1,6 +1,7 @@
 """Report periods: months (YYYY-MM), ISO weeks (YYYY-Www) and days (YYYY-MM-DD).
 
-A schedule reports on one complete period; the default is the last complete one (UTC).
+A schedule reports on one complete period; the default is the last complete one before
+`clock.today()` (UTC, or the day REVBOOK_TODAY pins).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+from revbook import clock
 
 Kind = Literal["month", "week", "day"]
 SCHEDULE_KINDS: dict[str, Kind] = {"monthly": "month", "weekly": "week", "daily": "day"}
@@ -86,10 +89,8 @@ def parse(kind: Kind, text: str) -> Period:
         if kind == "month":
             return month(*parts)
         if kind == "week":
-            start = dt.date.fromisocalendar(parts[0], parts[1], 1)
-            return Period("week", start, start + dt.timedelta(days=7))
-        day = dt.date(*parts)
-        return Period("day", day, day + dt.timedelta(days=1))
+            return containing("week", dt.date.fromisocalendar(parts[0], parts[1], 1))
+        return containing("day", dt.date(*parts))
     except ValueError as exc:
         raise PeriodError(f"impossible {kind} period {text!r} ({exc}): expected {expected}") from None
 
@@ -101,19 +102,19 @@ def kind_of(text: str) -> Kind:
     return "day" if text.count("-") == 2 else "month"
 
 
-def today_utc() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+def containing(kind: Kind, day: dt.date) -> Period:
+    """The period of `kind` that `day` falls in (a week is the ISO week, Monday to Sunday)."""
+    if kind == "month":
+        return month(day.year, day.month)
+    if kind == "week":
+        start = day - dt.timedelta(days=day.weekday())
+        return Period("week", start, start + dt.timedelta(days=7))
+    return Period("day", day, day + dt.timedelta(days=1))
 
 
 def last_complete(kind: Kind, today: dt.date | None = None) -> Period:
-    """The most recent period of `kind` that ended before `today` (UTC today by default)."""
-    today = today or today_utc()
-    current = parse(kind, {
-        "month": today.strftime("%Y-%m"),
-        "week": "{}-W{:02d}".format(*today.isocalendar()),
-        "day": today.isoformat(),
-    }[kind])
-    return current.previous()
+    """The most recent period of `kind` that ended before `today` (default: `clock.today()`)."""
+    return containing(kind, today or clock.today()).previous()
 
 
 def resolve(kind: Kind, text: str | None, today: dt.date | None = None) -> Period:

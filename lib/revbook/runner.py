@@ -33,7 +33,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from revbook import costs, index, kernels, paths, periods, render, settings
+from revbook import clock, costs, index, kernels, paths, periods, render, settings
 from revbook.files import write_atomic
 from revbook.marketing import ATTRIBUTION_MODELS
 from revbook.periods import SCHEDULE_KINDS, Period
@@ -139,7 +139,7 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
     try:
         sched = settings.schedule(schedule_name)
         period = periods.resolve(SCHEDULE_KINDS[schedule_name], period_text)
-    except (settings.SettingsError, periods.PeriodError) as exc:
+    except (settings.SettingsError, periods.PeriodError, clock.ClockError) as exc:
         raise PlanError(str(exc)) from None
     problems: list[str] = []
     selected = [j for j in sched.jobs

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from revbook import contract
+from revbook import clock, contract
 from revbook.contract import Column, Table
 from revbook.warehouse import Warehouse, render
 
@@ -53,8 +53,8 @@ class Violation:
 
 def validate(wh: Warehouse, now: dt.datetime | None = None) -> list[Violation]:
     """Every contract violation in `wh`, table by table in contract order; events after `now`
-    (default: the current UTC time) are in the future."""
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    (default: `clock.now()`) are in the future."""
+    now = now or clock.now()
     found = {t.name: wh.table_columns(t.name) for t in contract.TABLES}
     present = {name: types for name, types in found.items() if types is not None}
     violations: list[Violation] = []
