@@ -11,8 +11,11 @@ rm -rf "$VENV" "$EMU_HOME"
 "$PYTHON" -m venv "$VENV"
 # duckdb 1.5.5 is the only version with a duckdb-extension-spatial wheel (bqemulator loads spatial at
 # start); numpy is an undeclared run-time dependency; the avro extension spares a failed download.
-"$VENV/bin/pip" install --quiet "bqemulator==1.4.0" "duckdb==1.5.5" "duckdb-extension-spatial==1.5.5" \
-    "duckdb-extension-avro==1.5.5" numpy
+# uv installs them in seconds; pip is the fallback.
+PACKAGES=("bqemulator==1.4.0" "duckdb==1.5.5" "duckdb-extension-spatial==1.5.5" "duckdb-extension-avro==1.5.5" numpy)
+"$VENV/bin/pip" install --quiet uv
+"$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" "${PACKAGES[@]}" \
+    || "$VENV/bin/pip" install --quiet "${PACKAGES[@]}"
 mkdir -p "$EMU_HOME"
 # Install the wheels' extension files into $EMU_HOME/.duckdb/extensions, where the emulator's own
 # `INSTALL spatial; LOAD spatial` finds them offline (start it with HOME=$EMU_HOME).
