@@ -26,11 +26,12 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
 
 # uv installs in seconds what pip takes a minute or more for; pip is the fallback (an index that only
-# pip.conf names, say).
+# pip.conf names, say). --compile-bytecode as pip does: where PYTHONDONTWRITEBYTECODE is set, a venv
+# without .pyc files compiles pandas & co. again in every kernel, which doubles a run's time.
 $(STAMP): pyproject.toml
 	@if [ "$(ENV_DIR)" = ".venv" ] && [ ! -x $(BIN)/python ]; then $(PYTHON) -m venv .venv; fi
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' || $(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]' || $(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name revbook --display-name "Python (revbook)" > /dev/null
 	@touch $(STAMP)
 

@@ -14,7 +14,7 @@ rm -rf "$VENV" "$EMU_HOME"
 # uv installs them in seconds; pip is the fallback.
 PACKAGES=("bqemulator==1.4.0" "duckdb==1.5.5" "duckdb-extension-spatial==1.5.5" "duckdb-extension-avro==1.5.5" numpy)
 "$VENV/bin/pip" install --quiet uv
-"$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" "${PACKAGES[@]}" \
+"$VENV/bin/uv" pip install --quiet --compile-bytecode --python "$VENV/bin/python" "${PACKAGES[@]}" \
     || "$VENV/bin/pip" install --quiet "${PACKAGES[@]}"
 mkdir -p "$EMU_HOME"
 # Install the wheels' extension files into $EMU_HOME/.duckdb/extensions, where the emulator's own
