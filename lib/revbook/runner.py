@@ -201,24 +201,36 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
 
 
 _stopping = False  # set in a worker once it is told to stop: queued reports are then skipped
+_in_report = False  # true in a worker while a report executes: the one place a stop may raise
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM as Ctrl-C: unwind through `finally` blocks (kernels shut down, manifest written)."""
-    global _stopping
-    _stopping = True
+    """SIGTERM as Ctrl-C in the runner: unwind through `finally` blocks (workers told, manifest written)."""
     raise KeyboardInterrupt
+
+
+def _stop_worker(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM in a worker: stop the running report (papermill shuts its kernel down) and
+    skip the queued ones. It raises once, and only while a report runs: Ctrl-C reaches a worker and
+    then the runner's SIGTERM, and a KeyboardInterrupt raised while the worker hands its result back
+    would leave the pool's result queue locked and the whole run hung."""
+    global _stopping
+    if _in_report and not _stopping:
+        _stopping = True
+        raise KeyboardInterrupt
+    _stopping = True
 
 
 def _quiet_worker(log_path: str) -> None:
     """Send worker and kernel stderr (kernel start-up chatter, warnings) to the run log; stop on
-    SIGTERM the way Ctrl-C stops, so papermill shuts the kernel down instead of orphaning it.
+    SIGTERM and Ctrl-C the same way, once, so papermill shuts the kernel down instead of orphaning it.
     Start the worker's kernel parent, which imports the notebooks' heavy modules once."""
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 2)
     os.close(fd)
     logging.basicConfig(level=logging.WARNING, force=True)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, _stop_worker)
+    signal.signal(signal.SIGINT, _stop_worker)
     kernels.ForkedKernelManager.parent_process = kernels.KernelParent()
 
 
@@ -232,6 +244,7 @@ def _error_summary(exc: BaseException) -> str:
 def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_marts: str = "") -> Result:
     """Run one job's notebook and, if it succeeds, publish its HTML and metrics atomically. Mart
     results go to `shared_marts` for the run's other reports (none if empty)."""
+    global _in_report
     started = time.perf_counter()
     out = Path(out_dir)
     executed = out / "_executed" / job.department / f"{job.name}.ipynb"
@@ -249,6 +262,7 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_
         return result
     kernels.ForkedKernelManager.peaks.clear()
     try:
+        _in_report = True
         nb = papermill.execute_notebook(
             str(job.source), str(executed), parameters=params, cwd=str(job.source.parent),
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
@@ -274,6 +288,8 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_
         result.error = _error_summary(exc)
         if not isinstance(exc, papermill.PapermillExecutionError):
             traceback.print_exc()  # to the run log
+    finally:
+        _in_report = False
     if query_log.exists():
         result.queries = [json.loads(line) for line in query_log.read_text(encoding="utf-8").splitlines() if line]
         billed = [q["bytes_billed"] for q in result.queries if q.get("bytes_billed") is not None]
