@@ -28,6 +28,11 @@ def _processes_with(marker: str) -> list[str]:
     return found
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """A suite started in the background (`make test &`, nohup) ignores SIGINT, and so would the run."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("how", ["SIGTERM to the runner (cron, systemd)", "Ctrl-C (SIGINT to the process group)"])
 def test_a_stopped_run_leaves_nothing_behind_and_only_failed_finishes_it(demo_warehouse, tmp_path, how):
     marker = f"REVBOOK_TEST_RUN={uuid.uuid4().hex}"
@@ -35,7 +40,8 @@ def test_a_stopped_run_leaves_nothing_behind_and_only_failed_finishes_it(demo_wa
            marker.split("=")[0]: marker.split("=")[1]}
     command = [sys.executable, "-m", "revbook.cli", "run", "monthly", "--period", TEST_END, "--jobs", "2",
                "--only", "sales_ops,marketing,inside_sales,customer_success"]
-    run = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    run = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           preexec_fn=_ctrl_c_as_in_a_terminal)
     assert run.stderr is not None
     for line in run.stderr:  # wait until one report has finished, so others are mid-flight
         if " ok " in line:
@@ -49,7 +55,7 @@ def test_a_stopped_run_leaves_nothing_behind_and_only_failed_finishes_it(demo_wa
     except subprocess.TimeoutExpired:  # a run hung on its way out fails here instead of holding up the suite
         os.killpg(run.pid, signal.SIGKILL)
         raise
-    assert run.returncode == 130
+    assert run.returncode == 130, rest
     assert "interrupted: stopping the running reports" in rest and "revbook run: interrupted" in rest
     assert "Traceback" not in rest
     deadline = time.monotonic() + 5  # processes take a moment to go once the run has exited

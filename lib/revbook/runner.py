@@ -230,7 +230,8 @@ def _quiet_worker(log_path: str) -> None:
     os.close(fd)
     logging.basicConfig(level=logging.WARNING, force=True)
     signal.signal(signal.SIGTERM, _stop_worker)
-    signal.signal(signal.SIGINT, _stop_worker)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # started with Ctrl-C ignored (nohup &): keep it so
+        signal.signal(signal.SIGINT, _stop_worker)
     kernels.ForkedKernelManager.parent_process = kernels.KernelParent()
 
 
