@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from revbook import customer_success, metrics, settings
+from revbook import metrics, settings
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.departments import customer_success
 from revbook.periods import Period
-from revbook.warehouse import DuckDBWarehouse
 
 #: The headlines both sides compute (LTV is left out: it needs a year of movements).
 KEYS = ("customer_churn_rate", "net_revenue_churn_rate", "grr", "nrr", "onboarding_completion_rate", "upsell_rate")

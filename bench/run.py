@@ -33,9 +33,11 @@ import nbformat
 import yaml
 
 from bench import baseline
-from revbook import index, periods, settings
-from revbook.runner import code_version
-from revbook.warehouse import DuckDBWarehouse, decode_params
+from revbook import periods, settings
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.data.warehouse import decode_params
+from revbook.run import index
+from revbook.run.runner import code_version
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / ".data"

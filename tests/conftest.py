@@ -38,7 +38,7 @@ def demo_frames() -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, demo_frames) -> Path:
     """A scale-0.05 demo warehouse file, ending with the last complete month."""
-    from revbook import load
+    from revbook.data import load
 
     path = tmp_path_factory.mktemp("wh") / "demo.duckdb"
     load.build_warehouse(demo_frames, path, {"source": "demo", "seed": str(SMALL_SEED), "scale": str(TEST_SCALE)})
@@ -73,7 +73,7 @@ def _no_user_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def monthly_run(tmp_path_factory: pytest.TempPathFactory, demo_warehouse: Path):
     """`revbook run monthly` (default period) on the demo warehouse, into a temp outputs folder."""
-    from revbook import runner
+    from revbook.run import runner
 
     outputs = tmp_path_factory.mktemp("outputs")
     with pytest.MonkeyPatch.context() as mp:
@@ -93,7 +93,7 @@ def scale1_frames() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="session")
 def scale1_warehouse(tmp_path_factory: pytest.TempPathFactory, scale1_frames) -> Path:
-    from revbook import load
+    from revbook.data import load
 
     path = tmp_path_factory.mktemp("scale1") / "demo.duckdb"
     load.build_warehouse(scale1_frames, path, {"source": "demo", "seed": str(FULL_SEED), "scale": "1"})
@@ -104,7 +104,8 @@ def scale1_warehouse(tmp_path_factory: pytest.TempPathFactory, scale1_frames) ->
 def scale3_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo company three times the full size: the planted effects measured on a year of deals or
     a 3-month hold-out of churns (about 85) need this many to be told from chance with margin."""
-    from revbook import demo, load
+    from revbook import demo
+    from revbook.data import load
 
     path = tmp_path_factory.mktemp("scale3") / "demo.duckdb"
     load.build_warehouse(demo.generate(scale=3.0, seed=FULL_SEED, end_month=TEST_END), path,

@@ -7,7 +7,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from revbook import report
+from revbook.departments.headlines import Headline
+from revbook.pages import report
 
 
 class Page(HTMLParser):
@@ -41,7 +42,7 @@ def assert_stakeholder_page(path: Path) -> Page:
     return page
 
 
-def assert_headlines(html_path: Path, headlines: list[report.Headline], reference: str = "Target") -> None:
+def assert_headlines(html_path: Path, headlines: list[Headline], reference: str = "Target") -> None:
     """Every headline value, as the report formats it, is on the page and in <report>.metrics.json,
     with its `reference` (the target, or e.g. the team median)."""
     text = html_path.read_text(encoding="utf-8")

@@ -19,11 +19,13 @@ import pytest
 from rich.console import Console
 
 from bq_stand_ins import DATASET, PROJECT, emulator, load_lake, recorder
-from revbook import bigquery as bq
-from revbook import cli, contract, costs, runner, settings
+from revbook import cli, contract, settings
+from revbook.data import bigquery_engine as bq
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.data.validate import validate
+from revbook.data.warehouse import WarehouseError, decode_params, mart_names
+from revbook.run import costs, runner
 from revbook.settings import BigQueryConfig
-from revbook.validate import validate
-from revbook.warehouse import DuckDBWarehouse, WarehouseError, decode_params, mart_names
 
 
 def _config(**overrides) -> BigQueryConfig:

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, TEST_END
-from revbook import load, periods, runner
+from revbook import periods
+from revbook.data import load
+from revbook.run import runner
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCRIPT = "<script>window.__pwned='script'</script>"

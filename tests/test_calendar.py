@@ -13,8 +13,11 @@ import pytest
 
 from conftest import SMALL_SEED, make_db
 from pages import assert_stakeholder_page
-from revbook import cli, clock, load, periods, runner, targets
-from revbook.warehouse import DuckDBWarehouse
+from revbook import cli, clock, periods
+from revbook.data import load
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.departments import targets
+from revbook.run import runner
 from tinylake import tiny_lake
 
 #: today → the last complete month, ISO week and day it gives.

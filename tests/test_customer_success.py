@@ -7,9 +7,11 @@ import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from conftest import TEST_END, make_db
-from revbook import customer_success as cs
-from revbook import metrics, periods, planted, settings
-from revbook.warehouse import DuckDBWarehouse
+from revbook import metrics, periods, settings
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.demo import planted
+from revbook.departments import customer_success as cs
+from revbook.pages import churn_drivers
 
 ts = pd.Timestamp
 d = dt.date
@@ -288,5 +290,5 @@ def test_a_large_customer_base_is_modelled_on_a_fixed_sample_of_accounts(scale3_
     got = sample.sort_values(["month", "account_id"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(got[expected.columns], expected, check_dtype=False)
     assert 0.7 * share * len(full) < len(sample) < 1.3 * share * len(full)
-    assert model.share == share and "fixed sample of" in model.sample_note()
+    assert model.share == share and "fixed sample of" in churn_drivers.sample_note(model)
     assert model.table.set_index("feature").loc["no_login", "odds_ratio"] > 1

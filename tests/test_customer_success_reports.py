@@ -12,9 +12,12 @@ import pytest
 
 from conftest import TEST_END, make_db
 from pages import assert_headlines, assert_stakeholder_page
-from revbook import customer_success as cs
-from revbook import notify, periods, planted, runner, settings
-from revbook.warehouse import DuckDBWarehouse
+from revbook import periods, settings
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.delivery import notify
+from revbook.demo import planted
+from revbook.departments import customer_success as cs
+from revbook.run import runner
 from webhook import SECRET
 
 #: The demo's last day of data: the daily report on it is fresh (not evaluated on stale data).

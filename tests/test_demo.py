@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from conftest import SMALL_SEED, TEST_END
-from revbook import contract, demo, planted
+from revbook import contract, demo
+from revbook.demo import planted
 
 END_MONTH = TEST_END
 WINDOW_END = pd.Period(END_MONTH, "M").to_timestamp() + pd.offsets.MonthBegin(1)
@@ -358,10 +359,11 @@ def test_fiscal_year_seasonality(full: dict[str, pd.DataFrame]) -> None:
 def test_the_parquet_lake_demo_writes_holds_the_same_tables_as_the_frames(tmp_path, monkeypatch):
     """`revbook demo` streams tables to Parquet (usage in blocks of accounts, activities in parts
     sorted by DuckDB); the warehouse it loads must be the one the in-memory frames make."""
-    from revbook import load
-    from revbook.warehouse import DuckDBWarehouse
+    from revbook.data import load
+    from revbook.data.duckdb_engine import DuckDBWarehouse
+    from revbook.demo import customers
 
-    monkeypatch.setattr(demo, "USAGE_BLOCK_CELLS", 20_000)  # many blocks, as at scale 100
+    monkeypatch.setattr(customers, "USAGE_BLOCK_CELLS", 20_000)  # many blocks, as at scale 100
     frames = demo.generate(0.05, SMALL_SEED, END_MONTH)
     files = demo.write(tmp_path / "lake", 0.05, SMALL_SEED, END_MONTH)
     assert list(files) == [t.name for t in contract.TABLES]

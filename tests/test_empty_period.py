@@ -4,7 +4,8 @@
 import re
 
 from conftest import TEST_END
-from revbook import periods, runner
+from revbook import periods
+from revbook.run import runner
 
 
 def _text(path):

@@ -9,10 +9,13 @@ import pytest
 
 from conftest import TEST_END, make_db
 from pages import assert_headlines, assert_stakeholder_page
-from revbook import field_sales as fs
-from revbook import metrics, periods, planted, roster, runner, settings
-from revbook.runner import PlanError
-from revbook.warehouse import DuckDBWarehouse
+from revbook import metrics, periods, settings
+from revbook.data import roster
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.demo import planted
+from revbook.departments import field_sales as fs
+from revbook.run import runner
+from revbook.run.runner import PlanError
 
 ts = pd.Timestamp
 MARCH = periods.parse("month", "2026-03")

@@ -8,9 +8,12 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from conftest import TEST_END, make_db
 from pages import assert_headlines, assert_stakeholder_page
-from revbook import inside_sales as isr
-from revbook import periods, planted, roster, settings, targets
-from revbook.warehouse import DuckDBWarehouse
+from revbook import periods, settings
+from revbook.data import roster
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.demo import planted
+from revbook.departments import inside_sales as isr
+from revbook.departments import targets
 
 ts = pd.Timestamp
 START, END = dt.date(2026, 3, 1), dt.date(2026, 3, 15)

@@ -82,7 +82,7 @@ def test_a_stopped_run_leaves_nothing_behind_and_only_failed_finishes_it(demo_wa
 def test_a_worker_stops_once_and_only_while_a_report_runs(monkeypatch):
     """Ctrl-C reaches a worker, then the runner's SIGTERM: the second must not raise, nor any stop
     while the worker hands a result back (that left the pool's queue locked and the run hung)."""
-    from revbook import runner
+    from revbook.run import runner
 
     monkeypatch.setattr(runner, "_stopping", False)
     monkeypatch.setattr(runner, "_in_report", False)

@@ -10,7 +10,7 @@ import papermill
 import psutil
 import pytest
 
-from revbook import kernels
+from revbook.run import kernels
 
 
 def _notebook(path):

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from revbook import contract
-from revbook.load import LoadError, build_warehouse, fingerprint, load_folder
-from revbook.validate import validate
-from revbook.warehouse import META_TABLE, DuckDBWarehouse
+from revbook.data.duckdb_engine import META_TABLE, DuckDBWarehouse
+from revbook.data.load import LoadError, build_warehouse, fingerprint, load_folder
+from revbook.data.validate import validate
 from tinylake import tiny_lake, write_csv_folder
 
 

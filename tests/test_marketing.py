@@ -7,9 +7,12 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from conftest import TEST_END, make_db
-from revbook import marketing, periods, planted, report, revenue, settings
-from revbook.validate import validate
-from revbook.warehouse import DuckDBWarehouse
+from revbook import periods, settings
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.data.validate import validate
+from revbook.demo import planted
+from revbook.departments import marketing, sales_ops
+from revbook.pages import report
 from tinylake import tiny_lake
 
 ts = pd.Timestamp
@@ -83,7 +86,7 @@ def test_spend_spreads_budgets_over_campaign_days(tmp_path):
 
 
 def test_zero_spend_clicks_and_leads_print_na():
-    econ = revenue.Economics(gross_margin=0.8, monthly_churn=0.01, arpa=50_000.0)
+    econ = sales_ops.Economics(gross_margin=0.8, monthly_churn=0.01, arpa=50_000.0)
     rows = pd.DataFrame([
         {"channel": "organic", **dict.fromkeys(marketing.COUNTS, 0.0)},
         {"channel": "display", **dict.fromkeys(marketing.COUNTS, 0.0), "impressions": 100.0, "cost": 500.0},
@@ -128,7 +131,7 @@ def demo_views(scale1_warehouse):
     first = month.shift(-11)
     with DuckDBWarehouse(scale1_warehouse) as wh:
         campaigns = wh.mart("campaigns")
-        econ = revenue.economics(wh, month, company.gross_margin)
+        econ = sales_ops.economics(wh, month, company.gross_margin)
         trailing = marketing.window(wh, first.start, month.end, "first_touch", company.target_industries, campaigns)
         prior = marketing.window(wh, first.shift(-12).start, first.start, "first_touch",
                                  company.target_industries, campaigns)

@@ -5,8 +5,9 @@ import pytest
 
 from conftest import ROOT, TEST_END
 from pages import assert_headlines, assert_stakeholder_page
-from revbook import marketing, periods, revenue, settings, targets
-from revbook.warehouse import DuckDBWarehouse
+from revbook import periods, settings
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.departments import marketing, sales_ops, targets
 
 
 class CountingWarehouse(DuckDBWarehouse):
@@ -47,7 +48,7 @@ def test_marts_do_the_heavy_work_in_the_warehouse(scale1_warehouse):
         marketing.window(wh, month.shift(-11).start, month.end, model, company.target_industries, campaigns)
     marketing.cohorts(wh, month, 12, company.target_industries)
     marketing.industries(wh, month, 12, company.target_industries)
-    revenue.economics(wh, month, company.gross_margin)
+    sales_ops.economics(wh, month, company.gross_margin)
     wh.close()
     assert max(wh.rows) < 300, wh.rows
 

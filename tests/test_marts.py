@@ -9,7 +9,8 @@ from sqlglot import exp
 
 from conftest import make_db
 from revbook import metrics
-from revbook.warehouse import DuckDBWarehouse, mart_names, mart_parameters, mart_sql, transpile
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.data.warehouse import mart_names, mart_parameters, mart_sql, transpile
 
 D = dt.date
 FEB, MAR = D(2026, 2, 1), D(2026, 3, 1)

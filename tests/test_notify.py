@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from revbook import notify
+from revbook.delivery import notify
 from webhook import SECRET, Webhook
 
 DAY = "2024-05-02"

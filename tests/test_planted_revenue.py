@@ -4,9 +4,11 @@ import pandas as pd
 import pytest
 
 from conftest import TEST_END
-from revbook import periods, planted, revenue
+from revbook import periods
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.demo import planted
+from revbook.departments import sales_ops
 from revbook.metrics import mrr_bridge
-from revbook.warehouse import DuckDBWarehouse
 
 CHURN_TOLERANCE = 0.003  # ±0.3 percentage points on the 12-month mean customer churn rate
 NRR_TOLERANCE = 0.01     # ±1 point on the 12-month mean NRR
@@ -15,7 +17,7 @@ NRR_TOLERANCE = 0.01     # ±1 point on the 12-month mean NRR
 @pytest.fixture(scope="module")
 def overview(scale1_warehouse):
     with DuckDBWarehouse(scale1_warehouse) as wh:
-        return revenue.overview(wh, periods.parse("month", TEST_END), trend_months=12)
+        return sales_ops.overview(wh, periods.parse("month", TEST_END), trend_months=12)
 
 
 @pytest.mark.planted

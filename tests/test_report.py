@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from revbook import report  # noqa: E402
+from revbook.pages import report  # noqa: E402
 
 
 @pytest.mark.parametrize("value, unit, text", [

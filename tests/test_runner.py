@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 
 import nbformat
+import papermill
 import pytest
 
 from conftest import ROOT, TEST_END
-from revbook import runner
-from revbook.runner import PlanError
+from revbook.departments import marketing
+from revbook.run import runner
+from revbook.run.runner import PlanError
 
 
 @pytest.fixture()
@@ -62,6 +64,14 @@ def test_parameter_outside_its_choices(project):
         runner.plan("monthly", TEST_END)
 
 
+def test_a_parameter_comment_declares_its_choices_and_campaign_roi_declares_marketings_models():
+    """The runner learns allowed values from the notebook, not from a department module."""
+    declared = papermill.inspect_notebook(str(ROOT / "notebooks" / "marketing" / "campaign_roi.ipynb"))
+    assert runner.choices(declared["attribution"]) == marketing.ATTRIBUTION_MODELS
+    assert runner.choices(declared["window_months"]) is None
+    assert runner.choices({"help": "scope; one of: team,  rep"}) == ("team", "rep")
+
+
 def test_missing_kernel_says_how_to_install_it(project):
     path = project / "notebooks" / "sales_ops" / "revenue_overview.ipynb"
     nb = nbformat.read(path, as_version=4)
@@ -94,9 +104,10 @@ def _notebook(path: Path, parameters: str, *code: str) -> None:
 
 def _flaky_notebook(path: Path) -> None:
     _notebook(path, 'period: str = ""  # YYYY-MM\nfail: bool = False  # raise on purpose',
-              'from revbook import report\n'
+              'from revbook.departments.headlines import Headline\n'
+              'from revbook.pages import report\n'
               'if fail:\n    raise RuntimeError("planted failure")\n'
-              'report.headlines([report.Headline("x", "X", 1.0, "count")])')
+              'report.headlines([Headline("x", "X", 1.0, "count")])')
 
 
 def test_failing_report_keeps_others_and_last_good_html(project):
@@ -154,8 +165,8 @@ def test_cli_names_the_failing_notebook(project):
     result = subprocess.run([sys.executable, "-m", "revbook.cli", "run", "monthly", "--period", TEST_END],
                             capture_output=True, text=True, env=_env(project))
     assert result.returncode == 1
-    assert "failed sales_ops/flaky: cell 3 (from revbook import report): RuntimeError: planted failure" \
-        in result.stderr
+    assert ("failed sales_ops/flaky: cell 3 (from revbook.departments.headlines import Headline): "
+            "RuntimeError: planted failure") in result.stderr
     assert "Kernel is running over TCP" not in result.stderr
 
 
@@ -178,7 +189,8 @@ def test_reports_of_a_run_share_identical_mart_calls(demo_warehouse, tmp_path, m
     """Within a run a mart result is fetched once and reused, exactly as the warehouse returned it."""
     import pandas as pd
 
-    from revbook.warehouse import MART_CACHE_ENV, QUERY_LOG_ENV, DuckDBWarehouse
+    from revbook.data.duckdb_engine import DuckDBWarehouse
+    from revbook.data.warehouse import MART_CACHE_ENV, QUERY_LOG_ENV
 
     log = tmp_path / "queries.jsonl"
     monkeypatch.setenv(QUERY_LOG_ENV, str(log))

@@ -11,8 +11,9 @@ import sqlglot
 from sqlglot import exp
 
 from revbook import contract
-from revbook.validate import Violation, validate
-from revbook.warehouse import DuckDBWarehouse, Warehouse, transpile
+from revbook.data.duckdb_engine import DuckDBWarehouse
+from revbook.data.validate import Violation, validate
+from revbook.data.warehouse import Warehouse, transpile
 from tinylake import tiny_lake, write_csv_folder
 
 Check = Callable[[dict[str, pd.DataFrame]], list[Violation]]

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from revbook import notify
+from revbook.delivery import notify
 
 #: A marker in the webhook URL: tests grep outputs and logs for it.
 SECRET = "SECRETMARKER123"

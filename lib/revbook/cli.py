@@ -22,8 +22,9 @@ console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from revbook import contract, demo, load, periods
-    from revbook.warehouse import DuckDBWarehouse
+    from revbook import contract, demo, periods
+    from revbook.data import load
+    from revbook.data.duckdb_engine import DuckDBWarehouse
 
     end = args.end or periods.last_complete("month").label
     target = Path(args.out) if args.out else paths.warehouse_path()
@@ -47,7 +48,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from revbook import load
+    from revbook.data import load
 
     target = Path(args.out) if args.out else paths.warehouse_path()
     warnings = load.load_folder(Path(args.folder), target)
@@ -58,8 +59,8 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from revbook.validate import validate
-    from revbook.warehouse import connect
+    from revbook.data.engines import connect
+    from revbook.data.validate import validate
 
     with connect(args.warehouse) as wh:
         violations = validate(wh)
@@ -71,7 +72,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from revbook import runner
+    from revbook.run import runner
 
     only = [o for part in args.only or [] for o in part.split(",") if o]
     return runner.run(args.schedule, args.period, only or None, args.rep, args.jobs, console, args.dry_run,
@@ -114,10 +115,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     from revbook import clock
-    from revbook.load import LoadError
+    from revbook.data.load import LoadError
+    from revbook.data.warehouse import WarehouseError
     from revbook.periods import PeriodError
     from revbook.settings import SettingsError
-    from revbook.warehouse import WarehouseError
 
     args = parser().parse_args(argv)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from revbook.warehouse import Warehouse
+from revbook.data.warehouse import Warehouse
 
 
 def active(wh: Warehouse, team: str) -> pd.DataFrame:

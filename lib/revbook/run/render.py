@@ -10,12 +10,12 @@ from importlib import resources
 import nbformat
 from nbconvert import HTMLExporter
 
-from revbook.report import ATTACHMENT_MIME, METRICS_MIME
+from revbook.pages.report import ATTACHMENT_MIME, METRICS_MIME
 
 
 @cache
 def _exporter() -> HTMLExporter:
-    templates = resources.files("revbook") / "templates"
+    templates = resources.files("revbook.pages") / "templates"
     return HTMLExporter(
         template_name="revbook",
         extra_template_basedirs=[str(templates)],
@@ -28,7 +28,7 @@ def _exporter() -> HTMLExporter:
 
 def html(nb: nbformat.NotebookNode, banner: dict[str, str], files: dict[str, str] | None = None) -> str:
     """The report page for an executed notebook; `banner` fills the header (title, period, …) and
-    each attachment (revbook.report.attachment) becomes a link to its file name in `files`."""
+    each attachment (revbook.pages.report.attachment) becomes a link to its file name in `files`."""
     nb = copy.deepcopy(nb)
     for output in _outputs(nb, ATTACHMENT_MIME):
         a = output["data"][ATTACHMENT_MIME]
@@ -46,7 +46,7 @@ def _outputs(nb: nbformat.NotebookNode, mime: str) -> list[dict]:
 
 
 def metrics(nb: nbformat.NotebookNode) -> dict:
-    """The headline numbers the notebook displayed (revbook.report.headlines), merged in order."""
+    """The headline numbers the notebook displayed (revbook.pages.report.headlines), merged in order."""
     found: dict = {}
     for output in _outputs(nb, METRICS_MIME):
         found.update(output["data"][METRICS_MIME])
@@ -54,6 +54,6 @@ def metrics(nb: nbformat.NotebookNode) -> dict:
 
 
 def attachments(nb: nbformat.NotebookNode) -> dict[str, str]:
-    """The tables the notebook offered as files (revbook.report.attachment): name → CSV text."""
+    """The tables the notebook offered as files (revbook.pages.report.attachment): name → CSV text."""
     found = (o["data"][ATTACHMENT_MIME] for o in _outputs(nb, ATTACHMENT_MIME))
     return {a["name"]: a["csv"] for a in found}

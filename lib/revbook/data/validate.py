@@ -22,7 +22,7 @@ from sqlglot.errors import ParseError
 
 from revbook import clock, contract
 from revbook.contract import Column, Table
-from revbook.warehouse import Warehouse, render
+from revbook.data.warehouse import Warehouse, render
 
 #: How many example rows a violation names.
 EXAMPLES = 5

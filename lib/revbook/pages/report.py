@@ -11,29 +11,22 @@ import datetime as dt
 import html
 import json
 import re
-from dataclasses import asdict, dataclass
-from typing import Literal
 
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from revbook import settings
+from revbook.departments.headlines import Headline, Unit, is_missing
 
 METRICS_MIME = "application/vnd.revbook.metrics+json"
 ATTACHMENT_MIME = "application/vnd.revbook.attachment+json"
-Unit = Literal["money", "pct", "count", "days", "date", "month", "ratio", "months", "p"]
-
-
-def _missing(value: object) -> bool:
-    """None, NaN or NaT: a value to print as "n/a"."""
-    return value is None or (not isinstance(value, (str, dt.date)) and bool(pd.isna(value)))
 
 
 def fmt(value: float | dt.date | None, unit: Unit) -> str:
     """A value as the reports print it: ¥1,234,567 / 12.3% / 1,234 (1.5 for a median or pro-rata
     count that is not whole) / 2026-10 / 3.20× / 4.5 months / a p-value 0.031 or <0.001; "n/a" when
     undefined."""
-    if value is None or _missing(value):
+    if value is None or is_missing(value):
         return "n/a"
     if isinstance(value, dt.date):
         return value.strftime("%Y-%m" if unit == "month" else "%Y-%m-%d")
@@ -55,42 +48,13 @@ def fmt(value: float | dt.date | None, unit: Unit) -> str:
 
 def fmt_change(value: float | None, reference: float | None, unit: Unit) -> str:
     """Change from `reference`: points for rates (+0.4 pt), percent for amounts (+3.2%)."""
-    if value is None or reference is None or _missing(value) or _missing(reference):
+    if value is None or reference is None or is_missing(value) or is_missing(reference):
         return "n/a"
     if unit == "pct":
         return f"{(value - reference) * 100:+.1f} pt"
     if reference == 0:
         return "n/a"
     return f"{(value - reference) / abs(reference) * 100:+.1f}%"
-
-
-@dataclass(frozen=True)
-class Headline:
-    """One headline number with its comparisons; `good_when_up` colours the change."""
-
-    key: str
-    label: str
-    value: float | None
-    unit: Unit
-    previous: float | None = None
-    target: float | None = None
-    good_when_up: bool = True
-
-    def clean(self) -> dict:
-        """JSON-ready, NaN as None."""
-        data = asdict(self)
-        for k in ("value", "previous", "target"):
-            data[k] = None if _missing(data[k]) else float(data[k])
-        return data
-
-
-#: A headline's spec: key (also the targets table's metric name), label, unit, good when up.
-HeadlineSpec = tuple[str, str, Unit, bool]
-
-
-def compare(specs: tuple[HeadlineSpec, ...], now: dict, before: dict, plan: dict) -> list[Headline]:
-    """Headlines for `specs`: this period's values against the previous period's and the plan's."""
-    return [Headline(key, label, now[key], unit, before[key], plan.get(key), up) for key, label, unit, up in specs]
 
 
 def _change_cell(item: Headline, reference: float | None) -> str:

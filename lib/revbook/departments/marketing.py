@@ -16,10 +16,10 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from revbook import metrics
+from revbook.data.warehouse import Warehouse
+from revbook.departments.headlines import Headline, HeadlineSpec, Unit, compare
+from revbook.departments.sales_ops import Economics
 from revbook.periods import Period
-from revbook.report import Headline, HeadlineSpec, Unit, compare
-from revbook.revenue import Economics
-from revbook.warehouse import Warehouse
 
 ATTRIBUTION_MODELS = ("first_touch", "linear", "position_based")
 NO_CAMPAIGN = "(none)"

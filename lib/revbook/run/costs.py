@@ -18,8 +18,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from revbook import index
-from revbook.warehouse import Warehouse, decode_params
+from revbook.data.warehouse import Warehouse, decode_params
+from revbook.run import index
 
 TIB = 1024**4
 
@@ -102,7 +102,7 @@ def show(console: Console, estimates: list[Estimate], engine: str, price_per_tib
         console.print(f"engine {engine}: runs locally, nothing is billed ({len(estimates)} reports, "
                       f"{queries} mart queries on their last recorded runs)")
         return
-    from revbook.bigquery import human_bytes
+    from revbook.data.bigquery_engine import human_bytes
 
     def cost(n: int) -> str:
         return f" ≈ ${n / TIB * price_per_tib:,.2f}" if price_per_tib is not None else ""

@@ -17,11 +17,12 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.duration.hazard_regression import PHReg
 
-from revbook import metrics, revenue, settings, targets
+from revbook import metrics, settings
+from revbook.data.warehouse import Warehouse
+from revbook.departments import sales_ops, targets
+from revbook.departments.headlines import Headline, HeadlineSpec, compare
 from revbook.periods import Period
-from revbook.report import Headline, HeadlineSpec, compare
 from revbook.settings import Company
-from revbook.warehouse import Warehouse
 
 #: Days before a date with no login that the panel can see (the last-login lookback is 91 days).
 LOGIN_LOOKBACK_DAYS = 91
@@ -64,7 +65,7 @@ def month_values(wh: Warehouse, period: Period, company: Company) -> dict[str, f
     values = {key: row[key] for key in ("customer_churn_rate", "net_revenue_churn_rate", "grr", "nrr")}
     values["onboarding_completion_rate"] = metrics.onboarding_completion_rate(completed, len(onboarding))
     values["upsell_rate"] = metrics.upsell_rate(row["expanded_customers"], row["customers_start"])
-    values["ltv"] = revenue.economics(wh, period, company.gross_margin).ltv
+    values["ltv"] = sales_ops.economics(wh, period, company.gross_margin).ltv
     return {key: None if value is None or pd.isna(value) else float(value) for key, value in values.items()}
 
 
@@ -350,13 +351,6 @@ class Model:
     table: pd.DataFrame  # churn_drivers' ranked table
     health: HealthModel
     share: float = 1.0  # of the accounts: below 1 on a large customer base (see model_panel)
-
-    def sample_note(self) -> str:
-        """'' on every account, else a sentence saying the model was fitted on a sample."""
-        if self.share >= 1:
-            return ""
-        return (f" Fitted on a fixed sample of {self.share:.0%} of the accounts "
-                f"({len(self.train) + len(self.test):,} account-months), which keeps the fit quick and small.")
 
     def holdout_separation(self, company: Company) -> tuple[float, pd.DataFrame]:
         """The score's AUC and churn per band on the hold-out months (which have churns and stays)."""

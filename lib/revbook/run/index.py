@@ -22,7 +22,7 @@ MANIFEST = "manifest.json"
 @cache
 def _template() -> jinja2.Template:
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    return env.from_string((resources.files("revbook") / "templates" / "index.html.j2").read_text("utf-8"))
+    return env.from_string((resources.files("revbook.pages") / "templates" / "index.html.j2").read_text("utf-8"))
 
 
 def _period_rows(manifest: dict) -> list[tuple[str, list[dict]]]:

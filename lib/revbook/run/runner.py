@@ -15,6 +15,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -33,11 +34,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from revbook import clock, costs, index, kernels, paths, periods, render, settings
+from revbook import clock, paths, periods, settings
+from revbook.data.engines import connect
+from revbook.data.warehouse import MART_CACHE_ENV, PERIOD_ENV, QUERY_LOG_ENV, REPORT_ENV
 from revbook.files import write_atomic
-from revbook.marketing import ATTRIBUTION_MODELS
 from revbook.periods import SCHEDULE_KINDS, Period
-from revbook.warehouse import MART_CACHE_ENV, PERIOD_ENV, QUERY_LOG_ENV, REPORT_ENV, connect
+from revbook.run import costs, index, kernels, render
 
 # papermill reports a parameter's annotation by name; values must fit these Python types.
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -102,13 +104,21 @@ class Result:
 # ---------------------------------------------------------------- planning
 
 
-#: Parameters whose value must be one of a fixed set, whichever notebook declares them.
-CHOICES: dict[str, tuple[str, ...]] = {"attribution": ATTRIBUTION_MODELS}
+#: A parameter whose value is one of a fixed set says so at the end of its comment in the notebook's
+#: parameters cell: `attribution: str = "first_touch"  # how leads are credited; one of: a, b, c`.
+_ONE_OF = re.compile(r"\bone of:\s*(\w+(?:\s*,\s*\w+)*)\s*$")
+
+
+def choices(declared: dict[str, Any]) -> tuple[str, ...] | None:
+    """The values a declared parameter (papermill's inspection of it) allows, if its comment lists them."""
+    found = _ONE_OF.search(declared.get("help") or "")
+    return tuple(v.strip() for v in found.group(1).split(",")) if found else None
 
 
 def _check_value(job: str, name: str, value: Any, declared: dict[str, Any]) -> list[str]:
-    if name in CHOICES and value not in CHOICES[name]:
-        return [f"{job}: parameter {name!r} must be one of {', '.join(CHOICES[name])}, got {value!r}"]
+    allowed = choices(declared)
+    if allowed is not None and value not in allowed:
+        return [f"{job}: parameter {name!r} must be one of {', '.join(allowed)}, got {value!r}"]
     expected = declared["inferred_type_name"].split("[", 1)[0].replace("Optional", "").strip()
     types = _TYPES.get(expected)
     if types is None or (isinstance(value, bool) and bool not in types):

@@ -29,8 +29,8 @@ from google.cloud.bigquery.retry import DEFAULT_RETRY
 from sqlglot import exp
 
 from revbook import contract
+from revbook.data.warehouse import PERIOD_ENV, REPORT_ENV, Warehouse, WarehouseError, mart_text
 from revbook.settings import BigQueryConfig
-from revbook.warehouse import PERIOD_ENV, REPORT_ENV, Warehouse, WarehouseError, mart_text
 
 #: Environment variables the runner sets for each report, copied into job labels.
 LABEL_ENV = {"report": REPORT_ENV, "period": PERIOD_ENV}

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from revbook import metrics, targets
+from revbook import metrics
+from revbook.data.warehouse import Warehouse
+from revbook.departments import targets
+from revbook.departments.headlines import Headline, HeadlineSpec, compare
 from revbook.metrics import Funnel, revenue_kpis
 from revbook.periods import Period
-from revbook.report import Headline, HeadlineSpec, Unit, compare, fmt, fmt_change
-from revbook.warehouse import Warehouse
 
 #: Headline metrics: key (also the targets table's metric name), label, unit, good when up.
 HEADLINES: tuple[HeadlineSpec, ...] = (
@@ -27,16 +28,6 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
     ("won_deals", "Won deals", "count", True),
     ("average_deal_size", "Average deal size (MRR)", "money", True),
 )
-
-FUNNEL_STEPS: tuple[tuple[str, str, Unit], ...] = (
-    ("new_leads", "New leads", "count"),
-    ("meeting_rate", "× meeting rate", "pct"),
-    ("opportunity_rate", "× opportunity rate", "pct"),
-    ("win_rate", "× win rate", "pct"),
-    ("average_deal_size", "× average deal size", "money"),
-    ("new_revenue", "= new MRR from the funnel", "money"),
-)
-
 
 @dataclass(frozen=True)
 class RevenueOverview:
@@ -67,28 +58,12 @@ class RevenueOverview:
         plan = targets.for_month(self.targets, self.month()["month"])
         return compare(HEADLINES, self.values(0), self.values(-1), plan)
 
-    def summary(self) -> str:
-        """One sentence with the month's key movements, for the top of the page."""
-        now, before = self.values(0), self.values(-1)
-        plan = self.target("ending_mrr")
-        vs_plan = f", {fmt_change(now['ending_mrr'], plan, 'money')} vs plan" if plan is not None else ""
-        return (
-            f"Ending MRR was **{fmt(now['ending_mrr'], 'money')}** "
-            f"({fmt_change(now['ending_mrr'], before['ending_mrr'], 'money')} vs the previous month{vs_plan}); "
-            f"customer churn {fmt(now['customer_churn_rate'], 'pct')}, net revenue churn "
-            f"{fmt(now['net_revenue_churn_rate'], 'pct')} (NRR {fmt(now['nrr'], 'pct')}); "
-            f"{fmt(now['won_deals'], 'count')} deals won from {fmt(now['new_leads'], 'count')} new leads."
-        )
-
-    def funnel_table(self) -> pd.DataFrame:
-        """The funnel's steps (formatted) for this month, the previous month and the target plan."""
-        now, before = self.funnel(0), self.funnel(-1)
+    def target_funnel(self) -> Funnel:
+        """The funnel the plan implies: planned leads, meetings, opportunities and won deals at the
+        planned average deal size (0 where the plan has no value)."""
         leads, meetings, opportunities, won = (self.target(k) or 0.0
                                                for k in ("new_leads", "meetings", "opportunities", "won_deals"))
-        target_funnel = Funnel(leads, meetings, opportunities, won, won * (self.target("average_deal_size") or 0.0))
-        rows = [(label, *(fmt(getattr(f, key), unit) for f in (now, before, target_funnel)))
-                for key, label, unit in FUNNEL_STEPS]
-        return pd.DataFrame(rows, columns=["Step", "This month", "Previous month", "Target"])
+        return Funnel(leads, meetings, opportunities, won, won * (self.target("average_deal_size") or 0.0))
 
 
 @dataclass(frozen=True)

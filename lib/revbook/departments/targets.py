@@ -8,8 +8,8 @@ from collections.abc import Collection
 import pandas as pd
 
 from revbook import periods
+from revbook.data.warehouse import Warehouse
 from revbook.periods import Period
-from revbook.warehouse import Warehouse
 
 
 def monthly(wh: Warehouse, department: str, months: list[dt.date]) -> pd.DataFrame:

@@ -14,10 +14,10 @@ from functools import cached_property
 import pandas as pd
 
 from revbook import metrics
+from revbook.data.warehouse import Warehouse
+from revbook.departments.headlines import Headline, HeadlineSpec, compare
 from revbook.periods import Period
-from revbook.report import Headline, HeadlineSpec, compare
 from revbook.settings import Company
-from revbook.warehouse import Warehouse
 
 #: The funnel a deal moves through, in order (keep_interest and closed_lost are exits).
 STAGES = ("qualification", "proposal", "negotiation", "closed_won")

@@ -23,8 +23,8 @@ import sqlglot
 from sqlglot import exp
 
 from revbook import contract
-from revbook.validate import Violation, cast_to_contract, same_type, validate
-from revbook.warehouse import META_TABLE, DuckDBWarehouse
+from revbook.data.duckdb_engine import META_TABLE, DuckDBWarehouse
+from revbook.data.validate import Violation, cast_to_contract, same_type, validate
 
 Source: TypeAlias = Path | pd.DataFrame
 #: File names load_folder reads for a contract table: <table><suffix>.

@@ -2,7 +2,7 @@
 
 A fresh ipykernel spends about 3 s of a report's 5 importing pandas, matplotlib, seaborn,
 statsmodels and revbook. The runner instead starts one *kernel parent* per worker
-(`python -m revbook.kernels`), which imports them once and then forks a child for each notebook.
+(`python -m revbook.run.kernels`), which imports them once and then forks a child for each notebook.
 The child becomes an ordinary ipykernel on the connection file jupyter_client wrote, so every
 report still runs in its own clean process; only the imports are shared (copy-on-write).
 
@@ -32,9 +32,10 @@ from traitlets import default
 PRELOAD = (
     "statsmodels.api", "statsmodels.formula.api", "scipy.stats", "seaborn", "matplotlib.pyplot",
     "matplotlib_fontja", "matplotlib_inline.backend_inline", "pandas", "duckdb", "sqlglot",
-    "revbook.charts", "revbook.customer_success", "revbook.field_sales", "revbook.inside_sales",
-    "revbook.marketing", "revbook.metrics", "revbook.notify", "revbook.periods", "revbook.report",
-    "revbook.revenue", "revbook.roster", "revbook.settings", "revbook.targets", "revbook.warehouse",
+    "revbook.data.engines", "revbook.data.roster", "revbook.delivery.notify", "revbook.departments.customer_success",
+    "revbook.departments.field_sales", "revbook.departments.inside_sales", "revbook.departments.marketing",
+    "revbook.departments.sales_ops", "revbook.departments.targets", "revbook.metrics", "revbook.pages.charts",
+    "revbook.pages.report", "revbook.periods", "revbook.settings",
     "pandas.io.formats.style", "pyarrow.pandas_compat", "ipykernel.kernelapp",
 )
 PR_SET_PDEATHSIG = 1  # prctl(2)
@@ -47,13 +48,13 @@ class KernelParentError(RuntimeError):
 
 
 class KernelParent:
-    """A `python -m revbook.kernels` process with the heavy imports done, forking kernels on request.
+    """A `python -m revbook.run.kernels` process with the heavy imports done, forking kernels on request.
     It exits when its stdin closes, i.e. when the worker that started it goes away."""
 
     def __init__(self) -> None:
         # one BLAS thread per kernel: the runner already runs one kernel per core
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        command = [sys.executable, "-m", "revbook.kernels", str(os.getpid())]
+        command = [sys.executable, "-m", "revbook.run.kernels", str(os.getpid())]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
                                         bufsize=1)
         self._ready = False
@@ -217,7 +218,8 @@ def warm() -> None:
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from revbook import report, warehouse
+    from revbook.data import warehouse
+    from revbook.pages import report
 
     for name in warehouse.mart_names():
         warehouse.mart_parameters(warehouse.mart_sql(name))

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from revbook import metrics
+from revbook.data.warehouse import Warehouse
+from revbook.departments.headlines import Headline, HeadlineSpec, compare
 from revbook.periods import Period, month_to_date
-from revbook.report import Headline, HeadlineSpec, compare
 from revbook.settings import Company
-from revbook.warehouse import Warehouse
 
 ACTIVITY = ["calls", "connects", "emails", "seminar_invites"]
 DIRECTIONS = ("inbound", "outbound")

@@ -2,8 +2,9 @@
 
 Mart SQL lives in lib/revbook/sql/<mart>.sql, written once in DuckDB's dialect with named
 parameters (`$period_start`); engines bind the parameters, never format them into the text.
-DuckDB is the embedded engine; a BigQuery engine plugs in behind the same `Warehouse` class,
-transpiling the same files with sqlglot (see `transpile`).
+Engines implement `Warehouse`: DuckDB (`duckdb_engine`, embedded) and BigQuery (`bigquery_engine`,
+which transpiles the same files with sqlglot, see `transpile`); `engines.connect()` picks one. This
+module imports no engine.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -22,15 +22,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Self
 
-import duckdb
 import pandas as pd
 import sqlglot
 from sqlglot import exp
 
-from revbook import paths
 from revbook.files import write_atomic
 
-META_TABLE = "_revbook_meta"
 #: When set (the runner sets it per report), every mart call is appended to this JSON-lines file:
 #: mart, bound parameters, seconds, bytes billed. It feeds the manifest and `run --dry-run`.
 QUERY_LOG_ENV = "REVBOOK_QUERY_LOG"
@@ -203,71 +200,3 @@ class Warehouse(ABC):
                 f"mart {name!r} takes parameters {sorted(wanted)}; "
                 f"missing {sorted(missing)}, unexpected {sorted(extra)}"
             )
-
-
-class DuckDBWarehouse(Warehouse):
-    """The embedded engine: one local DuckDB file, opened read-only unless building."""
-
-    dialect = "duckdb"
-
-    def __init__(self, path: Path | str | None = None, *, read_only: bool = True, memory_limit: str | None = None):
-        """`memory_limit` caps DuckDB's own memory (e.g. "512MB"); it spills to disk beyond."""
-        self.path = Path(path) if path is not None else paths.warehouse_path()
-        if read_only and not self.path.exists():
-            raise WarehouseError(
-                f"no warehouse at {self.path}: build the demo with `revbook demo` "
-                "(or `make demo`), or load your exports with `revbook load DIR`"
-            )
-        config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit} if memory_limit else {}
-        if read_only:  # spill files of concurrent readers (one per report kernel) must not collide
-            config["temp_directory"] = os.path.join(tempfile.gettempdir(), f"revbook-duckdb-{os.getpid()}")
-        self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
-        self.con.execute("SET TimeZone = 'UTC'")
-
-    def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        try:
-            return self.con.execute(sql, params or None).df()
-        except duckdb.CatalogException as exc:
-            raise WarehouseError(f"{exc} (warehouse {self.path})") from None
-
-    def table_columns(self, table: str) -> dict[str, str] | None:
-        rows = self.con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = $t ORDER BY ordinal_position",
-            {"t": table},
-        ).fetchall()
-        return {name: type_ for name, type_ in rows} or None
-
-    def fingerprint(self) -> str:
-        if self.table_columns(META_TABLE) is None:
-            return "unknown"
-        row = self.con.execute(
-            f"SELECT value FROM {META_TABLE} WHERE key = 'fingerprint'"
-        ).fetchone()
-        return row[0] if row else "unknown"
-
-    def describe(self) -> str:
-        return str(self.path)
-
-    def meta(self) -> dict[str, str]:
-        """Provenance written when the warehouse was built (source, fingerprint, built_at)."""
-        if self.table_columns(META_TABLE) is None:
-            return {}
-        return dict(self.con.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
-
-    def close(self) -> None:
-        self.con.close()
-
-
-def connect(path: Path | str | None = None) -> Warehouse:
-    """The configured warehouse, read-only: params/warehouse.yaml's engine (REVBOOK_ENGINE overrides);
-    the embedded DuckDB file by default, or `path` when given."""
-    from revbook import settings
-
-    config = settings.warehouse()
-    if path is not None or config.engine == "duckdb":
-        return DuckDBWarehouse(path, memory_limit=config.duckdb.memory_limit)
-    from revbook.bigquery import BigQueryWarehouse
-
-    assert config.bigquery is not None  # checked by settings
-    return BigQueryWarehouse(config.bigquery)

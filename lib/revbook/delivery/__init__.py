@@ -1,0 +1,1 @@
+"""Delivery: where results go besides the HTML pages (Slack). Uses only core."""

@@ -1,0 +1,1 @@
+"""The run machinery: a schedule becomes executed notebooks, HTML pages, an index and a manifest."""
