@@ -4,6 +4,7 @@ import hashlib
 
 import pytest
 
+from conftest import TEST_END
 from revbook import cli
 from tinylake import tiny_lake, write_csv_folder
 
@@ -63,3 +64,33 @@ def test_check_reports_a_clean_warehouse(demo_warehouse, capsys):
 def test_missing_warehouse_says_how_to_build_one(tmp_path, capsys):
     code, err = run_cli(capsys, "check", "--warehouse", str(tmp_path / "none.duckdb"))
     assert code == 2 and "revbook demo" in err and "revbook load" in err
+
+
+def test_check_lists_what_a_partial_export_holds_and_settings_that_do_not_fit(tmp_path, capsys):
+    lake = {name: frame for name, frame in tiny_lake().items() if name in ("leads", "campaigns", "reps")}
+    lake["leads"]["industry"] = ["Retail", "Retail", None]  # none of params/company.yaml's target industries
+    target = tmp_path / "wh.duckdb"
+    code, err = run_cli(capsys, "load", str(write_csv_folder(lake, tmp_path / "exports")), "--out", str(target))
+    assert code == 0 and "warning accounts [missing_table]" in err and "loaded" in err
+    code, err = run_cli(capsys, "check", "--warehouse", str(target))
+    assert code == 0 and "0 error(s)" in err
+    assert "reps: 3 rows" in err and "campaigns: 2 rows" in err
+    assert "leads: 3 rows (no recycle_reason)" in err  # an optional column the export left empty
+    assert "no data: ad_spend_daily, accounts, touchpoints" in err and "[empty_table]" not in err
+    assert "no lead's industry is in target_industries (情報通信業, 製造業, 金融業)" in err
+    assert "currency is JPY (¥), the demo's default" in err
+
+
+def test_run_parameters_for_one_run_are_checked_like_the_schedules(use_warehouse, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REVBOOK_OUTPUTS", str(tmp_path))
+    code, err = run_cli(capsys, "run", "monthly", "--only", "marketing", "-p", "attribution=last_click",
+                        "-p", "nonsense=1", "-p", "period=2026-01", "--dry-run")
+    assert code == 2 and "Traceback" not in err
+    assert "parameter 'attribution' must be one of first_touch, linear, position_based, got 'last_click'" in err
+    assert "-p nonsense: no notebook of the monthly schedule declares it" in err
+    assert "-p period: set it with --period" in err
+    code, err = run_cli(capsys, "run", "monthly", "--only", "marketing", "-p", "window_months=3",
+                        "-p", "attribution=linear")
+    assert code == 0
+    manifest = (tmp_path / TEST_END / "manifest.json").read_text()
+    assert '"window_months": 3' in manifest and '"attribution": "linear"' in manifest

@@ -10,12 +10,13 @@ import pytest
 from conftest import TEST_END, make_db
 from pages import assert_headlines, assert_stakeholder_page
 from revbook import metrics, periods, settings
-from revbook.data import roster
+from revbook.data import load, roster
 from revbook.data.duckdb_engine import DuckDBWarehouse
 from revbook.demo import planted
 from revbook.departments import field_sales as fs
 from revbook.run import runner
 from revbook.run.runner import PlanError
+from tinylake import tiny_lake
 
 ts = pd.Timestamp
 MARCH = periods.parse("month", "2026-03")
@@ -170,11 +171,12 @@ def test_stage_flow_strict_and_any_order_with_time_in_stage(db):
     with db(opportunities=deals, opportunity_stage_history=history) as wh:
         flow = wh.mart("fs_stage_flow", start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 1))
     table = fs.History(pd.DataFrame(), pd.DataFrame(), flow).stage_flow().set_index("stage")
-    assert table["entered_any"].to_dict() == {"qualification": 2, "proposal": 2, "negotiation": 2, "closed_won": 2}
+    # any order: a skipped stage counts as reached (S3 passed qualification, S2 proposal)
+    assert table["entered_any"].to_dict() == {"qualification": 3, "proposal": 3, "negotiation": 2, "closed_won": 2}
     assert table["entered_strict"].to_dict() == {"qualification": 2, "proposal": 1, "negotiation": 1,
                                                  "closed_won": 1}
     assert table["conversion_strict"].tolist()[1:] == [0.5, 1.0, 1.0]
-    assert table["conversion_any"].tolist()[1:] == [1.0, 1.0, 1.0]
+    assert table["conversion_any"].tolist()[1:] == [1.0, 2 / 3, 1.0]
     # days in qualification: S1 10, S2 14 → median 12; proposal: S1 10 (S3 is still there)
     assert table.loc["qualification", "median_days"] == 12.0
     assert table.loc["proposal", "median_days"] == 10.0
@@ -219,7 +221,8 @@ def test_keep_interest_cap_flags_reps_over_it(db):
     deals = _deals([(f"K{i}", "A1", None, "F1" if i < 3 else "F2", ts("2026-01-01"), False, None, 1.0)
                     for i in range(4)])
     history = _history({f"K{i}": [("keep_interest", "2026-02-01")] for i in range(4)})
-    with db(opportunities=deals, opportunity_stage_history=history, activities=_activities([])) as wh:
+    activity_elsewhere = _activities([("OTHER", "2025-06-01")])  # loaded, but nothing on these deals
+    with db(opportunities=deals, opportunity_stage_history=history, activities=activity_elsewhere) as wh:
         company = settings.company().model_copy(update={"keep_interest_cap": 2})
         snap = fs.snapshot(wh, MARCH, company, ["F1", "F2"])
         by_rep = snap.by_rep(roster.active(wh, "field_sales"), company).set_index("rep_id")
@@ -328,3 +331,14 @@ def test_a_rep_with_quotes_and_html_in_id_and_name_renders_escaped_and_unknown_r
                                                      "pipeline--FS'01.metrics.json"]
     page = assert_stakeholder_page(out / "pipeline--FS'01.html").text
     assert "&lt;b&gt;Bold&lt;/b&gt; O'Neil 山田 (FS'01)" in page and "<b>Bold</b>" not in page
+
+
+def test_a_skipped_stage_counts_as_reached_so_conversion_stays_within_100(tmp_path):
+    """tinylake's O1 goes qualification → closed_won: proposal and negotiation count as passed."""
+    path = tmp_path / "tiny.duckdb"
+    load.build_warehouse(tiny_lake(), path, {"source": "test"})
+    with DuckDBWarehouse(path) as wh:
+        flow = fs.history(wh, periods.parse("month", "2026-01")).stage_flow().set_index("stage")
+    assert flow["entered_any"].tolist() == [2.0, 1.0, 1.0, 1.0]  # qualification, proposal, negotiation, won
+    assert flow["entered_strict"].tolist() == [2.0, 0.0, 0.0, 0.0]
+    assert flow["conversion_any"].tolist()[1:] == [0.5, 1.0, 1.0]

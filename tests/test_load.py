@@ -101,12 +101,36 @@ def test_two_files_for_one_table_are_refused(tmp_path: Path, target: Path) -> No
         load_folder(folder, target)
 
 
-def test_missing_table_in_folder(tmp_path: Path, target: Path) -> None:
+def test_a_folder_with_some_tables_loads_and_records_which_hold_data(tmp_path: Path, target: Path) -> None:
     lake = tiny_lake()
-    del lake["targets"]
-    with pytest.raises(LoadError) as caught:
-        load_folder(write_csv_folder(lake, tmp_path / "lake"), target)
-    assert [(v.table, v.rule) for v in caught.value.violations] == [("targets", "missing_table")]
+    for name in ("targets", "touchpoints", "support_tickets"):
+        del lake[name]
+    lake["campaigns"] = lake["campaigns"].iloc[0:0]  # header only; leads and ad spend point into it
+    lake["accounts"] = lake["accounts"].drop(columns=["industry", "region"])
+    warnings = load_folder(write_csv_folder(lake, tmp_path / "lake"), target)
+    assert [(v.table, v.column, v.rule) for v in warnings] == [
+        ("campaigns", None, "empty_table"), ("accounts", "industry, region", "missing_column"),
+        ("touchpoints", None, "missing_table"),
+        ("support_tickets", None, "missing_table"), ("targets", None, "missing_table")]
+    assert all(v.severity == "warning" for v in warnings)
+    with DuckDBWarehouse(target) as wh:
+        for name in ("targets", "touchpoints", "support_tickets", "campaigns"):  # built empty, with contract types
+            assert wh.row_count(name) == 0 and list(wh.table_columns(name) or {}) == contract.table(name).column_names
+        assert wh.query("SELECT COUNT(*) AS n FROM accounts WHERE industry IS NULL")["n"].iloc[0] == 2
+        held = [t.name for t in contract.TABLES if t.name not in ("targets", "touchpoints", "support_tickets",
+                                                                 "campaigns")]
+        assert wh.meta()["tables_with_data"] == ",".join(held)
+
+
+def test_an_opportunity_without_a_created_date_gets_its_first_stage_entry(target: Path) -> None:
+    lake = tiny_lake()
+    lake["opportunities"].loc[0, "created_at"] = None
+    (filled,) = build_warehouse(lake, target, {"source": "test"})
+    assert (filled.rule, filled.count, filled.examples, filled.severity) == (
+        "filled", 1, ("opportunity_id=O1",), "warning")
+    with DuckDBWarehouse(target) as wh:
+        created = wh.query("SELECT created_at FROM opportunities WHERE opportunity_id = 'O1'")["created_at"].iloc[0]
+    assert pd.Timestamp(created) == pd.Timestamp("2026-01-08 09:00:00")  # O1's first stage entry
 
 
 def test_failed_load_leaves_previous_warehouse_untouched(tmp_path: Path, target: Path) -> None:
@@ -183,3 +207,15 @@ def test_windows_line_endings_are_read_and_thousands_separators_are_named(tmp_pa
     assert [str(v) for v in caught.value.violations] == [
         "subscriptions.mrr [type] 1 row with mrr not a valid float; e.g. subscription_id=S1"]
     assert sha256(target) == before
+
+
+def test_a_deal_closed_by_its_own_fields_but_open_in_its_history_is_named_and_believed(target: Path) -> None:
+    lake = tiny_lake()
+    lake["opportunities"].loc[1, ["closed_at", "is_won"]] = ["2026-01-25 10:00:00", True]  # O2: history says open
+    (warning,) = build_warehouse(lake, target, {"source": "test"})
+    assert (warning.rule, warning.count, warning.examples, warning.severity) == (
+        "history", 1, ("opportunity_id=O2",), "warning")
+    with DuckDBWarehouse(target) as wh:
+        open_deals = wh.mart("fs_pipeline", at=[pd.Timestamp("2026-02-01").to_pydatetime()],
+                             asof=pd.Timestamp("2026-02-01").date())
+    assert open_deals.empty  # O1 closed won in its history, O2 by its own fields: nothing is open

@@ -11,6 +11,7 @@ import papermill
 import pytest
 
 from conftest import ROOT, TEST_END
+from revbook.data import load
 from revbook.departments import marketing
 from revbook.run import runner
 from revbook.run.runner import PlanError
@@ -132,6 +133,43 @@ def test_failing_report_keeps_others_and_last_good_html(project):
     assert not list(out.rglob("*.tmp"))
 
 
+def test_a_failed_reports_page_of_other_data_is_removed_not_passed_off_as_current(project, tmp_path, monkeypatch,
+                                                                                  demo_frames):
+    """After a new load, a report that fails must not keep showing the previous dataset's numbers."""
+    _flaky_notebook(project / "notebooks" / "sales_ops" / "flaky.ipynb")
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/flaky\n")
+    assert runner.run("monthly", TEST_END) == 0
+    out = project / "outputs" / TEST_END
+    other = tmp_path / "other.duckdb"
+    load.build_warehouse({k: v for k, v in demo_frames.items() if k != "targets"}, other, {"source": "other"})
+    monkeypatch.setenv("REVBOOK_WAREHOUSE", str(other))
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/flaky\n    parameters: {fail: true}\n")
+    assert runner.run("monthly", TEST_END) == 1
+    flaky = json.loads((out / "manifest.json").read_text())["reports"]["sales_ops/flaky"]
+    assert flaky["status"] == "failed" and flaky["html"] is None
+    assert "the last good page was of other data (fingerprint" in flaky["error"]
+    assert not (out / "sales_ops" / "flaky.html").exists() and not (out / "sales_ops" / "flaky.metrics.json").exists()
+    assert "of other data" in (out / "index.html").read_text()
+
+
+def test_a_report_whose_tables_are_all_absent_is_skipped_with_its_reason(project, tmp_path, monkeypatch,
+                                                                         demo_frames):
+    partial = tmp_path / "partial.duckdb"
+    load.build_warehouse({k: v for k, v in demo_frames.items() if k != "subscriptions"}, partial, {"source": "x"})
+    monkeypatch.setenv("REVBOOK_WAREHOUSE", str(partial))
+    write_schedule(project, "jobs:\n  - notebook: customer_success/churn_drivers\n")
+    assert runner.run("monthly", TEST_END) == 0
+    out = project / "outputs" / TEST_END
+    entry = json.loads((out / "manifest.json").read_text())["reports"]["customer_success/churn_drivers"]
+    assert entry["status"] == "skipped" and entry["html"] is None
+    assert entry["error"] == "needs subscriptions (subscriptions); none is loaded"
+    index = (out / "index.html").read_text()
+    assert '<td class="skipped">skipped</td>' in index
+    assert "needs subscriptions (subscriptions); none is loaded" in index
+    top = (project / "outputs" / "index.html").read_text()
+    assert '<td class="ok">ok</td>' in top  # the period is not marked as failed
+
+
 def test_only_failed_reruns_just_those_and_reruns_give_the_same_numbers(project, capsys):
     _flaky_notebook(project / "notebooks" / "sales_ops" / "flaky.ipynb")
     write_schedule(project, "jobs:\n  - notebook: sales_ops/flaky\n    parameters: {fail: true}\n"
@@ -165,8 +203,8 @@ def test_cli_names_the_failing_notebook(project):
     result = subprocess.run([sys.executable, "-m", "revbook.cli", "run", "monthly", "--period", TEST_END],
                             capture_output=True, text=True, env=_env(project))
     assert result.returncode == 1
-    assert ("failed sales_ops/flaky: cell 3 (from revbook.departments.headlines import Headline): "
-            "RuntimeError: planted failure") in result.stderr
+    assert ('failed sales_ops/flaky: cell 3 (raise RuntimeError("planted failure")): '
+            "RuntimeError: planted failure") in result.stderr  # the line that failed, not the cell's first
     assert "Kernel is running over TCP" not in result.stderr
 
 

@@ -52,22 +52,37 @@ def test_tiny_lake_is_clean(check: Check) -> None:
     assert check(tiny_lake()) == []
 
 
-def test_missing_table_skips_foreign_keys_into_it(check: Check) -> None:
+def test_missing_table_is_a_warning_and_skips_foreign_keys_into_it(check: Check) -> None:
     lake = tiny_lake()
     del lake["accounts"]
-    assert summary(check(lake)) == [("accounts", None, "missing_table", 0, (), "error")]
+    (found,) = check(lake)
+    assert summary([found]) == [("accounts", None, "missing_table", 0, (), "warning")]
+    assert str(found) == "accounts [missing_table] warning: table accounts is absent: reports that need accounts say so"
 
 
-def test_empty_table(check: Check) -> None:
+def test_empty_table_is_a_warning_and_skips_foreign_keys_into_it(check: Check) -> None:
     lake = tiny_lake()
     lake["targets"] = lake["targets"].iloc[0:0]
-    assert summary(check(lake)) == [("targets", None, "empty_table", 0, (), "error")]
+    lake["campaigns"] = lake["campaigns"].iloc[0:0]  # leads and ad spend point into it
+    assert summary(check(lake)) == [("campaigns", None, "empty_table", 0, (), "warning"),
+                                    ("targets", None, "empty_table", 0, (), "warning")]
 
 
 def test_missing_column(check: Check) -> None:
     lake = tiny_lake()
     lake["subscriptions"] = lake["subscriptions"].drop(columns="mrr")
     assert summary(check(lake)) == [("subscriptions", "mrr", "missing_column", 0, (), "error")]
+
+
+def test_optional_columns_real_exports_lack_are_warnings(check: Check) -> None:
+    lake = tiny_lake()
+    lake["accounts"] = lake["accounts"].drop(columns=["industry", "employee_count", "region"])
+    lake["leads"] = lake["leads"].drop(columns=["company_name"])
+    found = check(lake)
+    assert summary(found) == [("accounts", "industry, employee_count, region", "missing_column", 0, (), "warning"),
+                              ("leads", "company_name", "missing_column", 0, (), "warning")]
+    assert str(found[0]) == ("accounts.industry, employee_count, region [missing_column] warning: optional columns "
+                             "absent, left empty")
 
 
 def test_extra_column_is_only_a_warning(check: Check) -> None:
@@ -115,7 +130,26 @@ def test_enum(check: Check) -> None:
     (found,) = check(lake)
     assert summary([found]) == [("leads", "status", "enum", 1, ("lead_id=L2",), "error")]
     assert str(found) == ("leads.status [enum] 1 row with status outside (new, working, "
-                          "nurturing, recycled, qualified, disqualified); e.g. lead_id=L2")
+                          "nurturing, recycled, qualified, disqualified): 'won-deal' ×1; e.g. lead_id=L2")
+
+
+def test_open_vocabularies_keep_unknown_values_and_count_them(check: Check) -> None:
+    lake = tiny_lake()
+    lake["leads"]["lead_source"] = ["Web", "Partner Referral", "Web"]
+    (found,) = check(lake)
+    assert summary([found]) == [("leads", "lead_source", "enum", 3, ("lead_id=L1", "lead_id=L2", "lead_id=L3"),
+                                 "warning")]
+    assert "'Web' ×2, 'Partner Referral' ×1" in str(found) and "kept as it is" in str(found)
+
+
+def test_numbers_that_cannot_be_trusted_are_refused(check: Check) -> None:
+    lake = tiny_lake()
+    lake["subscriptions"]["mrr"] = ["NaN", "inf"]  # as an export writes them
+    lake["opportunities"]["first_meeting_attendees"] = [12.5, 2.0]
+    assert summary(check(lake)) == [
+        ("opportunities", "first_meeting_attendees", "not_integer", 1, ("opportunity_id=O1",), "error"),
+        ("subscriptions", "mrr", "not_finite", 2, ("subscription_id=S1", "subscription_id=S2"), "error"),
+    ]
 
 
 def test_negative_mrr(check: Check) -> None:

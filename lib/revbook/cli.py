@@ -48,10 +48,14 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from revbook.data import load
+    from revbook.data import load, mapping
 
     target = Path(args.out) if args.out else paths.warehouse_path()
-    warnings = load.load_folder(Path(args.folder), target)
+    map_file = Path(args.map) if args.map else paths.params_dir() / "mapping.yaml"
+    names = mapping.read(map_file) if args.map or map_file.is_file() else None
+    if names is not None:
+        console.print(f"mapping names with {map_file}")
+    warnings = load.load_folder(Path(args.folder), target, names)
     for w in warnings:
         console.print(f"[yellow]warning[/] {escape(str(w))}")
     console.print(f"loaded {args.folder} into {target}")
@@ -59,24 +63,40 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from revbook.data import coverage
     from revbook.data.engines import connect
-    from revbook.data.validate import validate
+    from revbook.data.validate import Violation, validate
 
     with connect(args.warehouse) as wh:
         violations = validate(wh)
+        held = coverage.summary(coverage.holdings(wh))
+        violations = [v for v in violations if v.rule != "empty_table"]  # the summary below lists them
+        violations += [Violation("params/company.yaml", None, "settings", 0, (), w, "warning")
+                       for w in coverage.settings_warnings(wh)]
     errors = [v for v in violations if v.severity == "error"]
     for v in violations:
         console.print(f"[{'red' if v.severity == 'error' else 'yellow'}]{v.severity}[/] {escape(str(v))}")
+    for line in held:
+        console.print(f"  {escape(line)}")
     console.print(f"{wh.describe()}: {len(errors)} error(s), {len(violations) - len(errors)} warning(s)")
     return 1 if errors else 0
 
 
 def _run(args: argparse.Namespace) -> int:
+    import yaml
+
     from revbook.run import runner
 
     only = [o for part in args.only or [] for o in part.split(",") if o]
+    overrides = {}
+    for item in args.param or []:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            console.print(f"[bold red]revbook run:[/] -p {escape(item)}: write NAME=VALUE, e.g. -p window_months=18")
+            return 2
+        overrides[name.strip()] = yaml.safe_load(text) if text.strip() else ""  # 18 → int, true → bool, as in YAML
     return runner.run(args.schedule, args.period, only or None, args.rep, args.jobs, console, args.dry_run,
-                      args.only_failed)
+                      args.only_failed, overrides)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -93,6 +113,9 @@ def parser() -> argparse.ArgumentParser:
     ld = sub.add_parser("load", help="validate a folder of <table>.csv/.parquet exports, then replace the warehouse")
     ld.add_argument("folder")
     ld.add_argument("--out", help="warehouse file (default: data/revbook.duckdb or $REVBOOK_WAREHOUSE)")
+    ld.add_argument("--map", help="a mapping of your files, columns and picklist values to the contract's "
+                                  "(default: params/mapping.yaml if it exists; params/mappings/salesforce.yaml "
+                                  "for a Salesforce export)")
     ld.set_defaults(func=_load)
 
     c = sub.add_parser("check", help="validate the warehouse against the data contract")
@@ -104,6 +127,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--period", help="YYYY-MM, YYYY-Www or YYYY-MM-DD (default: last complete)")
     r.add_argument("--only", action="append", help="departments or notebooks to run (comma-separated)")
     r.add_argument("--rep", help="render personal reports for this rep only")
+    r.add_argument("-p", "--param", action="append", metavar="NAME=VALUE",
+                   help="a report parameter for this run (e.g. -p window_months=18), checked as the schedule's are")
     r.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
     r.add_argument("--only-failed", action="store_true",
                    help="re-run only the reports whose last run in this period failed")
@@ -116,6 +141,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     from revbook import clock
     from revbook.data.load import LoadError
+    from revbook.data.mapping import MappingError
     from revbook.data.warehouse import WarehouseError
     from revbook.periods import PeriodError
     from revbook.settings import SettingsError
@@ -125,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
         if (day := clock.pinned()) is not None:  # say so: default periods follow it, not the calendar
             console.print(f"today is {day} ({clock.TODAY_ENV})")
         code = args.func(args)
-    except (clock.ClockError, LoadError, PeriodError, SettingsError, WarehouseError) as exc:
+    except (clock.ClockError, LoadError, MappingError, PeriodError, SettingsError, WarehouseError) as exc:
         console.print(f"[bold red]revbook {args.command}:[/] {escape(str(exc))}")
         code = 2
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM in `run`: what finished is kept and recorded

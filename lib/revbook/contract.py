@@ -48,6 +48,7 @@ class Column:
     type: ColumnType
     nullable: bool = False
     enum: tuple[str, ...] | None = None
+    open_enum: bool = False  # enum lists the known values; others are kept, with a warning (lead source, ...)
     non_negative: bool = False
     past: bool = False  # an event that happened: never after the time of the check
     references: str | None = None  # "table.column" this column must point into
@@ -63,9 +64,15 @@ class Table:
     the rows sorted by `cluster_by`, so scans of a date range skip the rest of a large table."""
 
     name: str
+    label: str  # what the table holds, for readers: "No ad spend loaded (ad_spend_daily)"
     columns: tuple[Column, ...]
     key: tuple[str, ...] = field(default=())
     cluster_by: tuple[str, ...] = field(default=())
+
+    @property
+    def named(self) -> str:
+        """"ad spend (ad_spend_daily)": what the table holds, with its name where the two differ."""
+        return self.name if self.label == self.name else f"{self.label} ({self.name})"
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -82,35 +89,35 @@ def _c(name: str, type_: ColumnType = "string", **rules: Any) -> Column:
 
 
 TABLES: tuple[Table, ...] = (
-    Table("reps", (
+    Table("reps", "reps", (
         _c("rep_id"), _c("name"), _c("team", enum=TEAMS),
-        _c("segment", nullable=True, enum=SEGMENTS),
+        _c("segment", nullable=True, enum=SEGMENTS, open_enum=True),
         _c("monthly_sql_capacity", "int", nullable=True, non_negative=True),
         _c("active", "bool"),
     ), key=("rep_id",)),
-    Table("campaigns", (
-        _c("campaign_id"), _c("name"), _c("channel", enum=CHANNELS),
+    Table("campaigns", "campaigns", (
+        _c("campaign_id"), _c("name"), _c("channel", enum=CHANNELS, open_enum=True),
         _c("platform", nullable=True),  # open set: google_ads, yahoo_ads, facebook_ads, x_ads, ...
         _c("start_date", "date"), _c("end_date", "date", nullable=True),
         _c("budget", "float", nullable=True, non_negative=True),
     ), key=("campaign_id",)),
-    Table("ad_spend_daily", (
+    Table("ad_spend_daily", "ad spend", (
         _c("date", "date", past=True), _c("campaign_id", references="campaigns.campaign_id"),
         _c("creative_id", nullable=True),
         _c("impressions", "int", non_negative=True), _c("clicks", "int", non_negative=True),
         _c("cost", "float", non_negative=True),
     ), key=("date", "campaign_id", "creative_id")),
-    Table("accounts", (
-        _c("account_id"), _c("name"), _c("industry"),
-        _c("employee_count", "int", non_negative=True), _c("region"),
+    Table("accounts", "accounts", (
+        _c("account_id"), _c("name", nullable=True), _c("industry", nullable=True),
+        _c("employee_count", "int", nullable=True, non_negative=True), _c("region", nullable=True),
         _c("created_at", "timestamp"),
     ), key=("account_id",)),
-    Table("leads", (
+    Table("leads", "leads", (
         _c("lead_id"), _c("created_at", "timestamp"),
         _c("account_id", nullable=True, references="accounts.account_id"),
-        _c("company_name"), _c("industry"),
+        _c("company_name", nullable=True), _c("industry", nullable=True),
         _c("employee_count", "int", nullable=True, non_negative=True),
-        _c("region", nullable=True), _c("lead_source", enum=LEAD_SOURCES),
+        _c("region", nullable=True), _c("lead_source", enum=LEAD_SOURCES, open_enum=True),
         _c("campaign_id", nullable=True, references="campaigns.campaign_id"),
         _c("creative_id", nullable=True), _c("direction", enum=DIRECTIONS),
         _c("owner_rep_id", nullable=True, references="reps.rep_id"),
@@ -120,11 +127,11 @@ TABLES: tuple[Table, ...] = (
         _c("opportunity_id", nullable=True, references="opportunities.opportunity_id"),
         _c("counterpart_department", nullable=True), _c("counterpart_title", nullable=True),
     ), key=("lead_id",)),
-    Table("touchpoints", (
+    Table("touchpoints", "touchpoints", (
         _c("occurred_at", "timestamp"), _c("lead_id", references="leads.lead_id"),
         _c("type", enum=TOUCHPOINT_TYPES), _c("url", nullable=True),
     )),
-    Table("activities", (
+    Table("activities", "sales activities", (
         _c("activity_id"), _c("occurred_at", "timestamp"),
         _c("rep_id", references="reps.rep_id"),
         _c("lead_id", nullable=True, references="leads.lead_id"),
@@ -133,35 +140,36 @@ TABLES: tuple[Table, ...] = (
         _c("type", enum=ACTIVITY_TYPES), _c("direction", enum=DIRECTIONS),
         _c("connected", "bool", nullable=True),
     ), key=("activity_id",)),
-    Table("opportunities", (
+    Table("opportunities", "opportunities", (
         _c("opportunity_id"), _c("account_id", references="accounts.account_id"),
         _c("lead_id", nullable=True, references="leads.lead_id"),
-        _c("owner_rep_id", references="reps.rep_id"), _c("created_at", "timestamp"),
+        _c("owner_rep_id", references="reps.rep_id"),
+        _c("created_at", "timestamp", nullable=True),  # missing: its first stage entry (load)
         _c("stage", enum=STAGES), _c("amount", "float", non_negative=True), _c("product"),
         _c("closed_at", "timestamp", nullable=True), _c("is_won", "bool"),
         _c("loss_reason", nullable=True),
         _c("first_meeting_attendees", "int", nullable=True, non_negative=True),
     ), key=("opportunity_id",)),
-    Table("opportunity_stage_history", (
+    Table("opportunity_stage_history", "stage history", (
         _c("opportunity_id", references="opportunities.opportunity_id"),
         _c("stage", enum=STAGES), _c("entered_at", "timestamp"),
     ), key=("opportunity_id", "stage", "entered_at")),
-    Table("subscriptions", (
+    Table("subscriptions", "subscriptions", (
         _c("subscription_id"), _c("account_id", references="accounts.account_id"),
         _c("plan"), _c("mrr", "float", non_negative=True),
         _c("start_date", "date"), _c("end_date", "date", nullable=True),
     ), key=("subscription_id",)),
-    Table("product_usage_daily", (
+    Table("product_usage_daily", "product usage", (
         _c("date", "date", past=True), _c("account_id", references="accounts.account_id"),
         _c("event_type"),  # open set: login, active_user, error, feature_<name>, ...
         _c("count", "int", non_negative=True),
     ), key=("date", "account_id", "event_type"), cluster_by=("date", "account_id", "event_type")),
-    Table("support_tickets", (
+    Table("support_tickets", "support tickets", (
         _c("ticket_id"), _c("account_id", references="accounts.account_id"),
         _c("created_at", "timestamp"), _c("category"), _c("priority", enum=PRIORITIES),
         _c("resolved_at", "timestamp", nullable=True),
     ), key=("ticket_id",)),
-    Table("targets", (
+    Table("targets", "plan targets", (
         _c("month", "date"), _c("department", enum=DEPARTMENTS), _c("metric"),
         _c("target", "float"),
     ), key=("month", "department", "metric")),

@@ -24,6 +24,7 @@ from sqlglot import exp
 
 from revbook import contract
 from revbook.data.duckdb_engine import META_TABLE, DuckDBWarehouse
+from revbook.data.mapping import ExportMapping, MappingError, apply, file_stem
 from revbook.data.validate import Violation, cast_to_contract, same_type, validate
 
 Source: TypeAlias = Path | pd.DataFrame
@@ -50,8 +51,10 @@ def build_warehouse(sources: Mapping[str, Source], target: Path,
                     meta: Mapping[str, str]) -> list[Violation]:
     """Build a validated warehouse from `sources` (contract table -> file or frame) at `target`.
 
-    `meta` is stored in META_TABLE with 'fingerprint' (sha256 of the sources unless given),
-    'built_at' and 'contract_tables'. Returns the warnings; raises LoadError, leaving
+    Any subset of the contract's tables may be given: an absent table is built empty, an absent
+    optional column is left empty, so every mart runs and every report says what it lacks. `meta`
+    is stored in META_TABLE with 'fingerprint' (sha256 of the sources unless given), 'built_at',
+    'contract_tables' and 'tables_with_data'. Returns the warnings; raises LoadError, leaving
     `target` byte-identical, when any contract rule is broken.
     """
     for name in sources:
@@ -73,8 +76,10 @@ def build_warehouse(sources: Mapping[str, Source], target: Path,
                 )
             for table in contract.TABLES:
                 _type_table(wh, table)
+            violations += _created_from_history(wh) + _closed_against_history(wh)
             stamp = {"built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                     "contract_tables": ",".join(t.name for t in contract.TABLES), **meta}
+                     "contract_tables": ",".join(t.name for t in contract.TABLES),
+                     "tables_with_data": ",".join(t.name for t in contract.TABLES if wh.has(t.name)), **meta}
             stamp.setdefault("fingerprint", fingerprint(sources))
             _write_meta(wh.con, stamp)
             wh.con.execute("CHECKPOINT")
@@ -85,33 +90,40 @@ def build_warehouse(sources: Mapping[str, Source], target: Path,
     return violations
 
 
-def load_folder(folder: Path, target: Path) -> list[Violation]:
+def load_folder(folder: Path, target: Path, mapping: ExportMapping | None = None) -> list[Violation]:
     """Build the warehouse at `target` from <table>.csv / .csv.gz / .parquet files in `folder`.
 
-    Files not named after a contract table are returned as warnings (rule extra_file);
-    contract tables without a file are errors (missing_table), as is a folder without any.
+    Files not named after a contract table (or, with `mapping`, the file it names) are returned as
+    warnings (rule extra_file), and so are contract tables without a file (missing_table: built
+    empty); a folder with none is an error. `mapping` renames and recodes the files it covers.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise LoadError(f"no folder {folder} to load")
     files = {p.name: p for p in sorted(folder.iterdir())
              if p.is_file() and not p.name.startswith(".")}
-    sources: dict[str, Path] = {}
+    sources: dict[str, Source] = {}
+    used: set[str] = set()
     for table in contract.TABLES:
-        found = [files[n] for n in (table.name + s for s in SUFFIXES) if n in files]
+        stem = file_stem(mapping, table.name)
+        found = [files[n] for n in (stem + s for s in SUFFIXES) if n in files]
         if len(found) > 1:
             raise LoadError(f"{folder} has {' and '.join(p.name for p in found)} for table "
                             f"{table.name}: keep one file per table")
         if found:
-            sources[table.name] = found[0]
+            used.add(found[0].name)
+            spec = mapping.tables.get(table.name) if mapping else None
+            try:
+                sources[table.name] = apply(table.name, spec, found[0]) if spec else found[0]
+            except (MappingError, duckdb.Error) as exc:
+                raise LoadError(f"cannot map {found[0]} to table {table.name}: {exc}") from exc
     if not sources:
         expected = ", ".join(f"{t.name}.csv or {t.name}.parquet" for t in contract.TABLES)
         seen = f"; found only {', '.join(files)}" if files else " (the folder is empty)"
         raise LoadError(f"no lake files in {folder}: expected {expected} "
                         f"(.csv.gz also read){seen}")
-    used = {p.name for p in sources.values()}
     extra = [Violation(name, None, "extra_file", 0, (),
-                       f"{name} in {folder} is not named after a contract table; ignored",
+                       f"{name} in {folder} is not named after a contract table (nor mapped to one); ignored",
                        "warning")
              for name in files if name not in used]
     return extra + build_warehouse(sources, target, {"source": "load", "folder": str(folder)})
@@ -173,13 +185,18 @@ def _type_table(wh: DuckDBWarehouse, table: contract.Table) -> None:
     A staged table that already is exactly that (e.g. a frame from the demo generator) and needs
     no sorting is kept as is, which saves copying millions of rows.
     """
-    types = wh.table_columns(table.name) or {}
+    types = wh.table_columns(table.name)
+    if types is None:  # not in the export: built empty, so the marts run and reports say it is absent
+        wh.con.execute(f"CREATE TABLE {_ident(table.name)} "
+                       f"({', '.join(f'{_ident(c.name)} {c.sql_type}' for c in table.columns)})")
+        return
     if not table.cluster_by and list(types) == table.column_names and all(
             same_type(types[c.name], c, "duckdb") for c in table.columns):
         return
     raw = f"_raw_{table.name}"
     select = sqlglot.select(*(
-        cast_to_contract(exp.column(c.name, quoted=True), c, types[c.name], "duckdb", safe=False)
+        (cast_to_contract(exp.column(c.name, quoted=True), c, types[c.name], "duckdb", safe=False)
+         if c.name in types else exp.Cast(this=exp.Null(), to=exp.DataType.build(c.sql_type, dialect="duckdb")))
         .as_(c.name, quoted=True)
         for c in table.columns
     )).from_(exp.table_(raw, quoted=True))
@@ -188,6 +205,46 @@ def _type_table(wh: DuckDBWarehouse, table: contract.Table) -> None:
     wh.con.execute(f"ALTER TABLE {_ident(table.name)} RENAME TO {_ident(raw)}")
     wh.con.execute(f"CREATE TABLE {_ident(table.name)} AS {select.sql('duckdb')}")
     wh.con.execute(f"DROP TABLE {_ident(raw)}")
+
+
+def _created_from_history(wh: DuckDBWarehouse) -> list[Violation]:
+    """Opportunities exported without a created date get their first stage entry's (a warning says
+    how many); those with no stage history either stay undated and count in no month's new pipeline."""
+    missing = wh.con.execute("SELECT opportunity_id FROM opportunities WHERE created_at IS NULL "
+                             "ORDER BY opportunity_id").fetchall()
+    if not missing:
+        return []
+    wh.con.execute("""
+        UPDATE opportunities AS o SET created_at = h.first_entered
+        FROM (SELECT opportunity_id, MIN(entered_at) AS first_entered FROM opportunity_stage_history
+              GROUP BY opportunity_id) AS h
+        WHERE o.opportunity_id = h.opportunity_id AND o.created_at IS NULL""")
+    undated = wh.con.execute("SELECT COUNT(*) FROM opportunities WHERE created_at IS NULL").fetchone()
+    left = int(undated[0]) if undated else 0
+    examples = tuple(f"opportunity_id={r[0]}" for r in missing[:5])
+    detail = (f"{len(missing):,} opportunities have no created_at: their first stage entry is used"
+              + (f"; {left:,} have no stage history and stay undated (counted in no month's new pipeline)"
+                 if left else ""))
+    return [Violation("opportunities", "created_at", "filled", len(missing), examples, detail, "warning")]
+
+
+def _closed_against_history(wh: DuckDBWarehouse) -> list[Violation]:
+    """Deals whose is_won / closed_at and last stage-history entry tell different stories (closed but
+    still in proposal, won but closed_lost): a warning with examples; the reports believe the deal's
+    own fields."""
+    rows = wh.con.execute("""
+        WITH last AS (SELECT opportunity_id, arg_max(stage, entered_at) AS stage
+                      FROM opportunity_stage_history GROUP BY opportunity_id)
+        SELECT o.opportunity_id FROM opportunities AS o JOIN last AS l ON l.opportunity_id = o.opportunity_id
+        WHERE (o.closed_at IS NOT NULL) <> (l.stage IN ('closed_won', 'closed_lost'))
+           OR (o.is_won AND l.stage = 'closed_lost') OR (NOT o.is_won AND l.stage = 'closed_won')
+        ORDER BY o.opportunity_id""").fetchall()
+    if not rows:
+        return []
+    return [Violation("opportunities", "is_won, closed_at", "history", len(rows),
+                      tuple(f"opportunity_id={r[0]}" for r in rows[:5]),
+                      f"{len(rows):,} opportunities whose is_won / closed_at disagree with their last stage-history "
+                      "entry: the reports believe is_won and closed_at", "warning")]
 
 
 def _write_meta(con: duckdb.DuckDBPyConnection, meta: Mapping[str, str]) -> None:

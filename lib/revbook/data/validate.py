@@ -37,12 +37,12 @@ class Violation:
 
     table: str
     column: str | None
-    rule: str  # missing_table | empty_table | missing_column | extra_column | type | not_null
-    #            | unique_key | enum | non_negative | future | foreign_key (load_folder: extra_file)
+    rule: str  # missing_table | empty_table | missing_column | extra_column | type | not_null | unique_key | enum
+    #            | not_finite | not_integer | non_negative | future | foreign_key (load: filled, history, extra_file)
     count: int  # rows breaking the rule (0 for structural rules)
     examples: tuple[str, ...]  # up to EXAMPLES keys, "lead_id=L00012", or "row 17" (1-based)
     detail: str
-    severity: str = "error"  # "warning" for extra_column / extra_file
+    severity: str = "error"  # "warning": loaded anyway (absent or empty table, optional column, unknown label, ...)
 
     def __str__(self) -> str:
         where = f"{self.table}.{self.column}" if self.column else self.table
@@ -57,28 +57,29 @@ def validate(wh: Warehouse, now: dt.datetime | None = None) -> list[Violation]:
     now = now or clock.now()
     found = {t.name: wh.table_columns(t.name) for t in contract.TABLES}
     present = {name: types for name, types in found.items() if types is not None}
+    rows = {name: wh.row_count(name) for name in present}
+    with_rows = {name: types for name, types in present.items() if rows[name]}
     violations: list[Violation] = []
     for table in contract.TABLES:
         if table.name not in present:
+            # a DuckDB load builds an absent table empty; on BigQuery the marts would not find it
             violations.append(Violation(table.name, None, "missing_table", 0, (),
-                                        f"table {table.name} is missing"))
+                                        f"table {table.name} is absent: reports that need {table.label} say so",
+                                        "error" if wh.dialect == "bigquery" else "warning"))
             continue
         src = _Source(table, present[table.name], wh.dialect)
         violations += _structure(src)
-        if _row_count(wh, src) == 0:
+        if not rows[table.name]:
             violations.append(Violation(table.name, None, "empty_table", 0, (),
-                                        f"table {table.name} has no rows"))
+                                        f"table {table.name} has no rows: reports that need {table.label} say so",
+                                        "warning"))
             continue
-        violations += _run_checks(wh, src, [*_type_checks(src), *_not_null_checks(src),
-                                            *_enum_checks(src), *_non_negative_checks(src),
-                                            *_past_checks(src, now),
-                                            *_foreign_key_checks(src, present)])
+        checks = [*_type_checks(src), *_not_null_checks(src), *_enum_checks(src), *_finite_checks(src),
+                  *_integer_checks(src), *_non_negative_checks(src), *_past_checks(src, now),
+                  *_foreign_key_checks(src, with_rows)]
+        violations += _run_checks(wh, src, checks)
         violations += _unique_key(wh, src)
     return violations
-
-
-def _row_count(wh: Warehouse, src: _Source) -> int:
-    return int(wh.query(src.sql(_select(_count().as_(_COUNT), source=src.from_()))).iloc[0, 0])
 
 
 def cast_to_contract(value: exp.Expression, column: Column, source_type: str, dialect: str,
@@ -225,9 +226,13 @@ def _rows(n: int) -> str:
 
 def _structure(src: _Source) -> list[Violation]:
     table = src.table
-    missing = [Violation(table.name, c.name, "missing_column", 0, (),
-                         f"column {c.name} ({c.type}) is missing")
-               for c in table.columns if c.name not in src.types]
+    absent = [c for c in table.columns if c.name not in src.types]
+    optional = [c.name for c in absent if c.nullable and src.dialect != "bigquery"]  # a load leaves them empty
+    missing = [Violation(table.name, c.name, "missing_column", 0, (), f"column {c.name} ({c.type}) is missing")
+               for c in absent if c.name not in optional]
+    if optional:
+        missing.append(Violation(table.name, ", ".join(optional), "missing_column", 0, (),
+                                 f"optional column{'s' if len(optional) > 1 else ''} absent, left empty", "warning"))
     extra = [Violation(table.name, name, "extra_column", 0, (),
                        f"column {name} is not in the contract and is ignored", "warning")
              for name in src.types if name not in table.column_names]
@@ -258,6 +263,8 @@ class _Check:
     bad: exp.Expr
     what: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    severity: str = "error"
+    values: bool = False  # name the offending values and their counts (enums)
 
 
 def _run_checks(wh: Warehouse, src: _Source, checks: list[_Check]) -> list[Violation]:
@@ -282,9 +289,23 @@ def _run_checks(wh: Warehouse, src: _Source, checks: list[_Check]) -> list[Viola
     for i, check in enumerate(checks):
         if hits := [r for r in found if r[_CHECK] == i]:
             count = int(hits[0][_COUNT])
+            what = f"{_rows(count)} {check.what}"
+            if check.values:
+                what += f": {_offending_values(wh, src, check)}"
             violations.append(Violation(src.table.name, check.column.name, check.rule, count,
-                                        src.examples(hits), f"{_rows(count)} {check.what}"))
+                                        src.examples(hits), what, check.severity))
     return violations
+
+
+def _offending_values(wh: Warehouse, src: _Source, check: _Check) -> str:
+    """The commonest values breaking `check`, with their counts: "'Web' ×120, 'Partner' ×3"."""
+    value = _text(src.ref(check.column.name))
+    query = _select(value.as_("_value"), _count().as_(_COUNT), source=src.from_(), where=[check.bad],
+                    group=[_text(src.ref(check.column.name))]).order_by(
+        exp.Ordered(this=exp.column(_COUNT), desc=True), exp.Ordered(this=exp.column("_value")), copy=False
+    ).limit(EXAMPLES, copy=False)
+    found = wh.query(src.sql(query), dict(check.params))
+    return ", ".join(f"{v!r} ×{n:,}" for v, n in zip(found["_value"], found[_COUNT]))
 
 
 def _type_checks(src: _Source) -> list[_Check]:
@@ -305,10 +326,36 @@ def _enum_checks(src: _Source) -> list[_Check]:
             continue
         param = f"allowed_{c.name}"
         allowed = exp.ArrayContains(this=exp.Placeholder(this=param), expression=src.value(c))
-        checks.append(_Check("enum", c, _and(_not_null(src.value(c)), exp.Not(this=allowed)),
-                             f"with {c.name} outside ({', '.join(c.enum)})",
-                             {param: list(c.enum)}))
+        if c.open_enum:
+            checks.append(_Check("enum", c, _and(_not_null(src.value(c)), exp.Not(this=allowed)),
+                                 f"with a {c.name} revbook does not know (kept as it is; known: {', '.join(c.enum)})",
+                                 {param: list(c.enum)}, "warning", values=True))
+        else:
+            checks.append(_Check("enum", c, _and(_not_null(src.value(c)), exp.Not(this=allowed)),
+                                 f"with {c.name} outside ({', '.join(c.enum)})", {param: list(c.enum)}, values=True))
     return checks
+
+
+#: The largest finite double: NaN and ±inf fall outside [-MAX, MAX] on every engine.
+_MAX_DOUBLE = exp.Literal.number("1.7976931348623157e308")
+
+
+def _finite_checks(src: _Source) -> list[_Check]:
+    """NaN or infinity in a number column: an export error that would turn sums and rates into n/a."""
+    return [_Check("not_finite", c, _and(_not_null(src.value(c)), exp.Not(this=exp.Between(
+                this=src.value(c), low=exp.Neg(this=_MAX_DOUBLE.copy()), high=_MAX_DOUBLE.copy()))),
+                   f"with {c.name} NaN or infinite")
+            for c in src.present if c.type == "float"]
+
+
+def _integer_checks(src: _Source) -> list[_Check]:
+    """A fraction in an integer column ('12.5' attendees), which a cast would round silently."""
+    double = Column("_as_double", "float")
+    return [_Check("not_integer", c, _and(_not_null(src.value(c)), exp.NEQ(
+                this=cast_to_contract(src.ref(c.name), double, src.types[c.name], src.dialect, safe=True),
+                expression=exp.Cast(this=src.value(c), to=_datatype("DOUBLE")))),
+                   f"with {c.name} not a whole number")
+            for c in src.present if c.type == "int" and not same_type(src.types[c.name], c, src.dialect)]
 
 
 def _non_negative_checks(src: _Source) -> list[_Check]:
@@ -331,7 +378,8 @@ def _past_checks(src: _Source, now: dt.datetime) -> list[_Check]:
 
 
 def _foreign_key_checks(src: _Source, found: Mapping[str, Mapping[str, str]]) -> list[_Check]:
-    """Non-NULL values with no match in the referenced column (skipped if that is missing)."""
+    """Non-NULL values with no match in the referenced column, if that table was loaded with rows
+    (a partial export: opportunities without their accounts)."""
     checks = []
     for c in src.present:
         if not c.references:

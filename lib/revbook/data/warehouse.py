@@ -26,6 +26,7 @@ import pandas as pd
 import sqlglot
 from sqlglot import exp
 
+from revbook import contract
 from revbook.files import write_atomic
 
 #: When set (the runner sets it per report), every mart call is appended to this JSON-lines file:
@@ -54,6 +55,14 @@ def mart_sql(name: str) -> str:
 def mart_names() -> list[str]:
     folder = resources.files("revbook") / "sql"
     return sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql"))
+
+
+@cache
+def mart_tables(name: str) -> frozenset[str]:
+    """The contract tables mart `name` reads: what a report that ran it lacks when one is not loaded."""
+    statements = [e for e in sqlglot.parse(mart_sql(name), read="duckdb") if e is not None]
+    tables = {t.name for e in statements for t in e.find_all(exp.Table)}
+    return frozenset(tables & contract.TABLES_BY_NAME.keys())
 
 
 @cache
@@ -144,6 +153,24 @@ class Warehouse(ABC):
 
     def close(self) -> None:
         """Release the connection (engines that hold one override this)."""
+
+    def meta(self) -> dict[str, str]:
+        """Provenance recorded when the warehouse was built (source, fingerprint, ...); none by default."""
+        return {}
+
+    def row_count(self, table: str) -> int | None:
+        """Rows in `table`, None where the warehouse has no such table; counted once per connection."""
+        cache: dict[str, int | None] = self.__dict__.setdefault("_row_counts", {})
+        if table not in cache:
+            count = exp.select(exp.Count(this=exp.Star())).from_(exp.table_(table, quoted=True))
+            cache[table] = None if self.table_columns(table) is None else int(
+                self.query(render(count, self.dialect)).iloc[0, 0])
+        return cache[table]
+
+    def has(self, table: str) -> bool:
+        """Whether `table` holds data: a partial export leaves tables absent or empty, and a report
+        section that needs one says so instead of showing zeros."""
+        return bool(self.row_count(table))
 
     def __enter__(self) -> Self:
         return self

@@ -63,7 +63,8 @@ def month_values(wh: Warehouse, period: Period, company: Company) -> dict[str, f
     onboarding = wh.mart("cs_onboarding", start=start, end=end)
     completed = int((onboarding["login_days_30d"] >= company.health.onboarding_login_days).sum())
     values = {key: row[key] for key in ("customer_churn_rate", "net_revenue_churn_rate", "grr", "nrr")}
-    values["onboarding_completion_rate"] = metrics.onboarding_completion_rate(completed, len(onboarding))
+    values["onboarding_completion_rate"] = (metrics.onboarding_completion_rate(completed, len(onboarding))
+                                            if wh.has("product_usage_daily") else None)  # no logins known
     values["upsell_rate"] = metrics.upsell_rate(row["expanded_customers"], row["customers_start"])
     values["ltv"] = sales_ops.economics(wh, period, company.gross_margin).ltv
     return {key: None if value is None or pd.isna(value) else float(value) for key, value in values.items()}
@@ -73,6 +74,17 @@ def headlines(wh: Warehouse, period: Period, company: Company) -> list[Headline]
     """The month against the previous month and the customer_success plan."""
     plan = targets.for_month(targets.monthly(wh, "customer_success", [period.start]), period.start)
     return compare(HEADLINES, month_values(wh, period, company), month_values(wh, period.previous(), company), plan)
+
+
+def retention_by_plan(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
+    """Monthly customer churn rate, GRR and NRR per plan, pooled over the `months` months to `period`
+    (account-months under the plan they paid for at the month start): which contract type churns."""
+    f = wh.mart("cs_plan_retention", months=[p.start for p in period.trailing(months)])
+    f["customer_churn_rate"] = metrics.customer_churn_rate(f["churned_customers"], f["customers_start"])
+    f["grr"] = metrics.gross_revenue_retention(f["churned_mrr"], f["contraction_mrr"], f["starting_mrr"])
+    f["nrr"] = metrics.net_revenue_retention(f["churned_mrr"], f["contraction_mrr"], f["expansion_mrr"],
+                                             f["starting_mrr"])
+    return f.sort_values(["customer_churn_rate", "plan"], ascending=[False, True], ignore_index=True)
 
 
 def cohorts(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
@@ -376,6 +388,11 @@ def fit(wh: Warehouse, period: Period, company: Company, months: int = MODEL_MON
                          f"{LOGIN_LOOKBACK_DAYS} days of product usage before them up to {period.label}; "
                          f"the data has {len(at)}")
     observed, share = model_panel(wh, at, company)
+    paying_months = observed["month"].nunique()
+    if paying_months < HOLDOUT_MONTHS + MIN_TRAIN_MONTHS:
+        raise ModelError(f"the churn model needs {HOLDOUT_MONTHS + MIN_TRAIN_MONTHS} months with paying accounts "
+                         f"(subscriptions of accounts in the accounts table) and their usage; the data has "
+                         f"{paying_months}")
     train, test = holdout(observed, HOLDOUT_MONTHS)
     churns = int(train["churned"].sum())
     if churns < MIN_TRAIN_CHURNS:

@@ -72,6 +72,7 @@ class Snapshot:
     lead_time: pd.DataFrame
     pipeline: pd.DataFrame
     idle: pd.DataFrame
+    idle_known: bool = True  # False without an activities table: "nothing done on it" cannot be told
 
     @cached_property
     def _at(self) -> pd.Series:
@@ -134,6 +135,8 @@ class Snapshot:
             idle.groupby(idle_owner).size().rename("idle_deals"),
         ], axis=1).reindex([TEAM] if owners is None else owners).fillna(0.0).astype("float64")
         f = f.rename(columns={"won": "won_deals", "won_mrr": "new_mrr"})
+        if not self.idle_known:
+            f["idle_deals"] = float("nan")
         f["win_rate"] = metrics.win_rate(f["won_deals"], f["closed"])
         f["average_deal_size"] = metrics.ratio(f["new_mrr"], f["won_deals"])
         lead, owner = owned(self.lead_time)
@@ -172,6 +175,7 @@ def snapshot(wh: Warehouse, period: Period, company: Company, owners: list[str])
         wh.mart("fs_lead_time", start=period.start, end=period.end),
         wh.mart("fs_pipeline", at=ats, asof=period.end),
         idle_deals(wh, period, company, owners),
+        wh.has("activities"),
     )
 
 

@@ -52,6 +52,18 @@ def activity_over_time(wh: Warehouse, period: Period, freq: str) -> pd.DataFrame
     return team.resample(rule).sum().rename_axis("day").reset_index()
 
 
+def activity_by_direction(per_rep: pd.DataFrame) -> pd.DataFrame:
+    """Calls, connects and e-mails per rep, inbound and outbound apart (0 where a rep had none), and
+    each direction's connect rate."""
+    kinds = ["calls", "connects", "emails"]
+    wide = per_rep.pivot_table(index=["rep_id", "name"], columns="direction", values=kinds, aggfunc="sum", fill_value=0)
+    wide.columns = [f"{kind} {direction}" for kind, direction in wide.columns]
+    wide = wide.reindex(columns=[f"{k} {d}" for k in kinds for d in DIRECTIONS], fill_value=0).reset_index()
+    for d in DIRECTIONS:
+        wide[f"connect rate {d}"] = metrics.connect_rate(wide[f"connects {d}"], wide[f"calls {d}"])
+    return wide
+
+
 @dataclass(frozen=True)
 class Results:
     """SQLs (appointments) per IS rep and direction, with what became of them."""

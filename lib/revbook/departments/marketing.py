@@ -16,6 +16,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from revbook import metrics
+from revbook.data import coverage
 from revbook.data.warehouse import Warehouse
 from revbook.departments.headlines import Headline, HeadlineSpec, Unit, compare
 from revbook.departments.sales_ops import Economics
@@ -88,12 +89,12 @@ class Window:
     rows: pd.DataFrame  # campaign_id, creative_id, name, channel, platform + COUNTS
 
     def totals(self) -> pd.Series:
-        return self.rows[COUNTS].sum()
+        return self.rows[COUNTS].sum(min_count=1)  # unknown (no ad spend loaded) stays unknown
 
     def by(self, level: str, econ: Economics) -> pd.DataFrame:
         """The window's counts and metrics per channel, platform, campaign or creative."""
         keys = LEVELS[level]
-        grouped = self.rows.groupby(keys, dropna=False, sort=False)[COUNTS].sum().reset_index()
+        grouped = self.rows.groupby(keys, dropna=False, sort=False)[COUNTS].sum(min_count=1).reset_index()
         return add_metrics(grouped, econ).sort_values("cost", ascending=False, ignore_index=True)
 
 
@@ -110,11 +111,16 @@ def window(wh: Warehouse, start: dt.date, end: dt.date, model: str, target_indus
         frame["creative_id"] = frame["creative_id"].fillna(NO_CREATIVE)
     rows = spend.merge(credit, on=keys, how="outer")
     rows[COUNTS] = rows[COUNTS].astype("float64").fillna(0.0)
+    rows = coverage.unknown_without(wh, rows, SPEND_SOURCES)
     rows = rows.merge(campaigns, on="campaign_id", how="left")
     none = rows["campaign_id"] == NO_CAMPAIGN
     rows.loc[none, ["name", "channel"]] = ["(no campaign)", "(none)"]
     rows["platform"] = rows["platform"].fillna(NO_CREATIVE)
     return Window(start, end, rows)
+
+
+#: Without ad spend loaded, spend and everything per yen is unknown, not ¥0.
+SPEND_SOURCES = {"ad_spend_daily": ["impressions", "clicks", "cost"]}
 
 
 def headline_values(w: Window) -> dict[str, float | None]:
@@ -172,6 +178,8 @@ def reallocation(channels: pd.DataFrame) -> pd.DataFrame:
     return if each channel's return grows with the square root of its spend (diminishing returns):
     return = k·√spend, so the optimum gives each channel a budget ∝ k² = return² ÷ spend."""
     paid = channels.loc[channels["cost"] > 0, ["channel", "cost", "ltv_revenue"]].copy()
+    if paid.empty:  # no channel with spend in the window: nothing to split
+        return paid.assign(spend_share=[], return_share=[], proposed_share=[], proposed_spend=[], change=[])
     paid["ltv_revenue"] = paid["ltv_revenue"].fillna(0.0)
     budget = paid["cost"].sum()
     paid["spend_share"] = paid["cost"] / budget

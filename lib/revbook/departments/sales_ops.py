@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from revbook import metrics
+from revbook.data import coverage
 from revbook.data.warehouse import Warehouse
 from revbook.departments import targets
 from revbook.departments.headlines import Headline, HeadlineSpec, compare
@@ -28,6 +29,11 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
     ("won_deals", "Won deals", "count", True),
     ("average_deal_size", "Average deal size (MRR)", "money", True),
 )
+
+#: The table each funnel count comes from: without it the count is unknown, not 0.
+FUNNEL_SOURCES = {"leads": ["new_leads"], "activities": ["meetings"],
+                  "opportunities": ["opportunities", "won_deals", "won_mrr"]}
+
 
 @dataclass(frozen=True)
 class RevenueOverview:
@@ -84,6 +90,8 @@ class Economics:
 def economics(wh: Warehouse, period: Period, gross_margin: float) -> Economics:
     """Gross margin from params, churn and ARPA from the last 12 months of MRR movements."""
     kpis = metrics.revenue_kpis(wh.mart("mrr_movements", months=[p.start for p in period.trailing(12)]))
+    if kpis.empty:  # no subscriptions loaded: churn and ARPA are unknown
+        return Economics(gross_margin, None, None)
     churn = kpis["customer_churn_rate"].mean()
     last = kpis.iloc[-1]
     arpa = metrics.ratio(float(last["ending_mrr"]), float(last["customers_end"]))
@@ -94,7 +102,8 @@ def overview(wh: Warehouse, period: Period, trend_months: int = 12) -> RevenueOv
     """Load the window of `trend_months` months ending with `period` (plus one before it)."""
     window = [p.start for p in period.trailing(max(trend_months, 2))]
     movements = revenue_kpis(wh.mart("mrr_movements", months=window))
-    funnel = wh.mart("funnel_monthly", months=window)
-    months = movements.merge(funnel, on="month", how="left")
+    funnel = coverage.unknown_without(wh, wh.mart("funnel_monthly", months=window), FUNNEL_SOURCES)
+    # every month of the window, whether or not subscriptions were loaded (then its MRR is unknown)
+    months = funnel[["month"]].merge(movements, on="month", how="left").merge(funnel, on="month", how="left")
     months["month"] = pd.to_datetime(months["month"]).dt.date
     return RevenueOverview(period, months, targets.monthly(wh, "sales_ops", window))

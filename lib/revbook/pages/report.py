@@ -11,11 +11,13 @@ import datetime as dt
 import html
 import json
 import re
+from collections.abc import Sequence
 
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from revbook import settings
+from revbook import contract, settings
+from revbook.data.warehouse import Warehouse
 from revbook.departments.headlines import Headline, Unit, is_missing
 
 METRICS_MIME = "application/vnd.revbook.metrics+json"
@@ -87,6 +89,32 @@ def headlines(items: list[Headline], title: str = "Headline numbers", reference:
 def say(text: str) -> None:
     """A sentence of prose computed from the data (Markdown; wrap data values in `md()`)."""
     display(Markdown(text))
+
+
+def absent(wh: Warehouse, tables: str | Sequence[str]) -> list[contract.Table]:
+    """The contract tables among `tables` that hold no data in `wh`."""
+    return [contract.table(t) for t in ([tables] if isinstance(tables, str) else tables) if not wh.has(t)]
+
+
+def missing_sentence(missing: Sequence[contract.Table], what: str) -> str:
+    """"No ad spend loaded (ad_spend_daily): needed for CPL, CAC and ROAS." for the tables `missing`."""
+    labels = " or ".join(t.label for t in missing)
+    return f"No {labels} loaded ({', '.join(t.name for t in missing)}): needed for {what}."
+
+
+def not_loaded_note(tables: Sequence[contract.Table]) -> str:
+    """The page banner's line for the tables a report reads that hold no data."""
+    return (f"Not loaded: {', '.join(t.named for t in tables)}. "
+            f"What needs {'it' if len(tables) == 1 else 'them'} says so on the page or shows n/a.")
+
+
+def needs(wh: Warehouse, tables: str | Sequence[str], what: str) -> bool:
+    """Whether every table in `tables` holds data. If not, the section says so in one line, naming the
+    table(s) that would fill it, instead of showing zeros that mean "unknown"."""
+    if missing := absent(wh, tables):
+        say(f"*{missing_sentence(missing, what)}*")
+        return False
+    return True
 
 
 _MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_[]{}()#+-.!|~"})

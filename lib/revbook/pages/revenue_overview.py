@@ -10,25 +10,28 @@ from revbook.pages.report import fmt, fmt_change
 
 FUNNEL_STEPS: tuple[tuple[str, str, Unit], ...] = (
     ("new_leads", "New leads", "count"),
-    ("meeting_rate", "× meeting rate", "pct"),
-    ("opportunity_rate", "× opportunity rate", "pct"),
-    ("win_rate", "× win rate", "pct"),
+    ("meeting_rate", "× meetings ÷ leads", "pct"),  # step ratios of one month's counts, not one cohort's
+    ("opportunity_rate", "× opportunities ÷ meetings", "pct"),  # rates: each can pass 100%
+    ("win_rate", "× won ÷ opportunities", "pct"),
     ("average_deal_size", "× average deal size", "money"),
     ("new_revenue", "= new MRR from the funnel", "money"),
 )
 
 
 def summary(overview: RevenueOverview) -> str:
-    """One sentence with the month's key movements, for the top of the page."""
+    """One sentence with the month's key movements, for the top of the page (MRR left out when no
+    subscriptions were loaded: the page says so above it)."""
     now, before = overview.values(0), overview.values(-1)
+    won = f"{fmt(now['won_deals'], 'count')} deals won from {fmt(now['new_leads'], 'count')} new leads."
+    if now["ending_mrr"] is None:
+        return won[0].upper() + won[1:]
     plan = overview.target("ending_mrr")
     vs_plan = f", {fmt_change(now['ending_mrr'], plan, 'money')} vs plan" if plan is not None else ""
     return (
         f"Ending MRR was **{fmt(now['ending_mrr'], 'money')}** "
         f"({fmt_change(now['ending_mrr'], before['ending_mrr'], 'money')} vs the previous month{vs_plan}); "
         f"customer churn {fmt(now['customer_churn_rate'], 'pct')}, net revenue churn "
-        f"{fmt(now['net_revenue_churn_rate'], 'pct')} (NRR {fmt(now['nrr'], 'pct')}); "
-        f"{fmt(now['won_deals'], 'count')} deals won from {fmt(now['new_leads'], 'count')} new leads."
+        f"{fmt(now['net_revenue_churn_rate'], 'pct')} (NRR {fmt(now['nrr'], 'pct')}); {won}"
     )
 
 

@@ -1,7 +1,7 @@
 """Index pages: outputs/<period>/index.html (that period's reports) and outputs/index.html.
 
 Built from each period's manifest.json, so a failed report shows as failed, with its error,
-next to a link to the last good page when there is one.
+next to a link to the last good page when there is one, and a skipped one says which data it needs.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ def _period_rows(manifest: dict) -> list[tuple[str, list[dict]]]:
     groups: dict[str, list[dict]] = defaultdict(list)
     for key, entry in sorted(manifest.get("reports", {}).items()):
         department, name = key.split("/", 1)
-        ok = entry["status"] == "ok"
+        ok, status = entry["status"] == "ok", entry["status"]
         if ok:
             detail = f"rendered {entry['finished_at']} in {entry['duration_s']:.1f}s"
+        elif status == "skipped":
+            detail = entry.get("error") or "skipped"
         else:
             detail = entry.get("error") or "failed"
             if entry.get("html"):
@@ -39,8 +41,8 @@ def _period_rows(manifest: dict) -> list[tuple[str, list[dict]]]:
         report, _, rep = name.partition("--")
         label = report.replace("_", " ").capitalize() + (f" — {rep}" if rep else "")
         groups[department].append({
-            "label": label, "href": entry.get("html"), "status": "ok" if ok else "failed",
-            "status_class": "ok" if ok else "failed", "detail": detail,
+            "label": label, "href": entry.get("html"), "status": status if status in ("ok", "skipped") else "failed",
+            "status_class": status if status in ("ok", "skipped") else "failed", "detail": detail,
             "files": [(f.rsplit("/", 1)[-1], f) for f in entry.get("files") or []],
         })
     return sorted(groups.items())
@@ -66,7 +68,7 @@ def build(outputs: Path) -> None:
     for folder in sorted((p for p in outputs.iterdir() if (p / MANIFEST).is_file()), reverse=True):
         manifest = build_period(folder)
         reports = manifest.get("reports", {}).values()
-        failed = sum(r["status"] != "ok" for r in reports)
+        failed = sum(r["status"] not in ("ok", "skipped") for r in reports)
         rows.append({
             "label": folder.name, "href": f"{folder.name}/index.html",
             "status": "ok" if not failed else f"{failed} failed",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import json
 import logging
 import multiprocessing
@@ -34,10 +35,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from revbook import clock, paths, periods, settings
+from revbook import clock, contract, paths, periods, settings
 from revbook.data.engines import connect
-from revbook.data.warehouse import MART_CACHE_ENV, PERIOD_ENV, QUERY_LOG_ENV, REPORT_ENV
+from revbook.data.warehouse import MART_CACHE_ENV, PERIOD_ENV, QUERY_LOG_ENV, REPORT_ENV, mart_tables
 from revbook.files import write_atomic
+from revbook.pages import report
 from revbook.periods import SCHEDULE_KINDS, Period
 from revbook.run import costs, index, kernels, render
 
@@ -59,6 +61,7 @@ class Job:
     notebook: str  # "<department>/<report>", relative to notebooks/ without .ipynb
     parameters: dict[str, Any] = field(default_factory=dict)
     rep_id: str | None = None
+    needs: tuple[str, ...] = ()  # contract tables of which at least one must hold data (notebook metadata)
 
     @property
     def department(self) -> str:
@@ -87,7 +90,7 @@ class Result:
     notebook: str
     rep_id: str | None
     parameters: dict[str, Any]
-    status: str  # ok | failed | interrupted
+    status: str  # ok | skipped (none of the tables it needs holds data) | failed | interrupted
     duration_s: float
     html: str | None = None
     metrics: str | None = None
@@ -134,24 +137,31 @@ def failed_keys(period: Period) -> set[str]:
     if not path.exists():
         raise PlanError(f"--only-failed: no earlier run of {period.label} ({path} is missing)")
     reports = json.loads(path.read_text(encoding="utf-8")).get("reports", {})
-    return {key for key, entry in reports.items() if entry.get("status") != "ok"}
+    return {key for key, entry in reports.items() if entry.get("status") not in ("ok", "skipped")}
 
 
-def _inspect(source: Path) -> tuple[str | None, dict[str, Any]]:
-    """A notebook's kernel name and declared parameters."""
-    kernel = nbformat.read(source, as_version=4).metadata.get("kernelspec", {}).get("name")
-    return kernel, papermill.inspect_notebook(str(source))
+def _inspect(source: Path) -> tuple[str | None, dict[str, Any], tuple[str, ...]]:
+    """A notebook's kernel name, declared parameters and the tables it needs (metadata `revbook.needs`:
+    the report is skipped when none of them holds data)."""
+    metadata = nbformat.read(source, as_version=4).metadata
+    needs = tuple(metadata.get("revbook", {}).get("needs", ()))
+    return metadata.get("kernelspec", {}).get("name"), papermill.inspect_notebook(str(source)), needs
 
 
 def plan(schedule_name: str, period_text: str | None = None, only: list[str] | None = None,
-         rep: str | None = None) -> tuple[Period, list[Job]]:
-    """The period and the jobs a run would execute; PlanError lists every problem found."""
+         rep: str | None = None, overrides: dict[str, Any] | None = None) -> tuple[Period, list[Job]]:
+    """The period and the jobs a run would execute; PlanError lists every problem found. `overrides`
+    (`revbook run -p name=value`) replace the schedule's parameters for this run, in every notebook
+    that declares them, checked as the schedule's are."""
     try:
         sched = settings.schedule(schedule_name)
         period = periods.resolve(SCHEDULE_KINDS[schedule_name], period_text)
     except (settings.SettingsError, periods.PeriodError, clock.ClockError) as exc:
         raise PlanError(str(exc)) from None
-    problems: list[str] = []
+    reserved = sorted({"period", "rep_id"} & set(overrides or {}))  # the run's own options set these
+    problems = [f"-p {name}: set it with --{name.split('_')[0]}" for name in reserved]
+    overrides = {k: v for k, v in (overrides or {}).items() if k not in ("period", "rep_id")}
+    used: set[str] = set()  # the overrides some notebook declares
     selected = [j for j in sched.jobs
                 if not only or j.notebook.split("/")[0] in only or j.notebook in only]
     if only and not selected:
@@ -161,7 +171,7 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
     jobs: list[Job] = []
     reps: pd.DataFrame | None = None
     kernels = find_kernel_specs()
-    inspected: dict[Path, tuple[str | None, dict[str, Any]]] = {}  # a notebook fanned out is read once
+    inspected: dict[Path, tuple[str | None, dict[str, Any], tuple[str, ...]]] = {}  # a notebook fanned out is read once
     for spec in selected:
         if rep is not None and not spec.per_rep:
             continue  # --rep renders personal reports only
@@ -172,20 +182,26 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
             continue
         if source not in inspected:
             inspected[source] = _inspect(source)
-        kernel, declared = inspected[source]
+        kernel, declared, needs = inspected[source]
+        parameters = {**spec.parameters, **{k: v for k, v in overrides.items() if k in declared}}
+        used |= parameters.keys() & overrides.keys()
+        unknown_tables = [t for t in needs if t not in contract.TABLES_BY_NAME]
+        if unknown_tables:
+            problems.append(f"{where}: the notebook's metadata revbook.needs names {', '.join(unknown_tables)}, "
+                            f"which are not contract tables")
         if kernel not in kernels:
             problems.append(f"{where}: the notebook's kernel {kernel!r} is not installed (have "
                             f"{', '.join(sorted(kernels))}); run `make setup`")
             continue
-        wanted = {"period", *spec.parameters, *(["rep_id"] if spec.per_rep else [])}
+        wanted = {"period", *parameters, *(["rep_id"] if spec.per_rep else [])}
         for name in sorted(wanted - declared.keys()):
             problems.append(f"{where}: unknown parameter {name!r}; the notebook's parameters cell "
                             f"declares {', '.join(sorted(declared)) or 'nothing'}")
-        for name, value in spec.parameters.items():
+        for name, value in parameters.items():
             if name in declared:
                 problems.extend(_check_value(where, name, value, declared[name]))
-        if not spec.per_rep and "rep_id" not in spec.parameters:
-            jobs.append(Job(spec.notebook, dict(spec.parameters)))
+        if not spec.per_rep and "rep_id" not in parameters:
+            jobs.append(Job(spec.notebook, dict(parameters), needs=needs))
             continue
         if reps is None:
             with connect() as wh:
@@ -195,11 +211,13 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
             chosen = team if rep is None else [rep]
             problems.extend(f"{where}: unknown rep {r!r}: not an active {spec.per_rep} rep "
                             f"(active: {', '.join(team) or 'none'})" for r in chosen if r not in team)
-            jobs.extend(Job(spec.notebook, dict(spec.parameters), r) for r in chosen)
+            jobs.extend(Job(spec.notebook, dict(parameters), r, needs) for r in chosen)
         else:
-            if spec.parameters["rep_id"] not in set(reps["rep_id"]):
-                problems.append(f"{where}: unknown rep {spec.parameters['rep_id']!r} (not in the reps table)")
-            jobs.append(Job(spec.notebook, dict(spec.parameters)))
+            if parameters["rep_id"] not in set(reps["rep_id"]):
+                problems.append(f"{where}: unknown rep {parameters['rep_id']!r} (not in the reps table)")
+            jobs.append(Job(spec.notebook, dict(parameters), needs=needs))
+    problems += [f"-p {name}: no notebook of the {schedule_name} schedule declares it"
+                 for name in sorted(overrides.keys() - used)]
     if rep is not None and not jobs and not problems:
         problems.append(f"--rep {rep}: the {schedule_name} schedule has no personal (per_rep) reports")
     if problems:
@@ -245,10 +263,17 @@ def _quiet_worker(log_path: str) -> None:
     kernels.ForkedKernelManager.parent_process = kernels.KernelParent()
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ARROW = re.compile(r"^-+> *\d+ (.*)$", re.M)  # IPython marks the line that raised: "---> 16 x = f()"
+
+
 def _error_summary(exc: BaseException) -> str:
+    """One line for the run summary and the index: the cell, the line of it that failed, the exception."""
     if isinstance(exc, papermill.PapermillExecutionError):
-        first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
-        return f"cell {exc.exec_count} ({first_line.strip()[:60]}): {exc.ename}: {exc.evalue}"
+        arrows = (_ARROW.search(_ANSI.sub("", frame)) for frame in exc.traceback)  # the cell's frame first
+        arrow = next((a for a in arrows if a), None)
+        line = arrow.group(1) if arrow else next((li for li in exc.source.splitlines() if li.strip()), "")
+        return f"cell {exc.exec_count} ({line.strip()[:80]}): {exc.ename}: {exc.evalue}"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -283,8 +308,8 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_
         metrics_path = html_path.with_suffix(".metrics.json")
         attachments = render.attachments(nb)
         files = {name: f"{job.name}.{name}.csv" for name in attachments}
-        page = render.html(nb, {**banner, "title": f"{job.department} / {job.name}",
-                                "index_href": "../index.html"}, files)
+        page = render.html(nb, {**banner, "title": f"{job.department} / {job.name}", "index_href": "../index.html",
+                                "not_loaded": _not_loaded(query_log, banner["absent"])}, files)
         for name, csv in attachments.items():  # utf-8 with BOM: Excel reads Japanese right
             write_atomic(html_path.with_name(files[name]), csv, encoding="utf-8-sig")
         write_atomic(metrics_path, json.dumps(render.metrics(nb), ensure_ascii=False, indent=2))
@@ -311,6 +336,15 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_
     return result
 
 
+def _not_loaded(query_log: Path, absent: str) -> str:
+    """The banner's note on the tables this report's marts read that hold no data ('' if none)."""
+    marts = {json.loads(line)["mart"] for line in query_log.read_text(encoding="utf-8").splitlines() if line} \
+        if query_log.exists() else set()
+    read = set().union(*(mart_tables(m) for m in marts))
+    tables = [t for t in contract.TABLES if t.name in read and t.name in absent.split(",")]
+    return report.not_loaded_note(tables) if tables else ""
+
+
 # ---------------------------------------------------------------- orchestration
 
 
@@ -332,21 +366,41 @@ def code_version() -> str:
         return __version__
 
 
+def _skipped(job: Job, banner: dict[str, str]) -> Result:
+    """A report none of whose tables holds data: neither failed nor rendered empty."""
+    tables = [contract.table(t) for t in job.needs]
+    reason = (f"needs {' or '.join(t.label for t in tables)} ({', '.join(t.name for t in tables)}); "
+              "none is loaded")
+    return Result(job.key, job.notebook, job.rep_id, dict(job.parameters), "skipped", 0.0, error=reason,
+                  finished_at=_now(), data_fingerprint=banner["fingerprint"], code_version=banner["code_version"])
+
+
 def _write_manifest(out: Path, schedule: str, period: Period, results: list[Result],
                     run_info: dict[str, Any]) -> dict[str, Any]:
     path = out / index.MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"reports": {}}
     manifest.update(schedule=schedule, period=period.label, last_run=run_info)
+    current = run_info.get("data_fingerprint")
     for r in results:
         entry = asdict(r)
-        previous = manifest["reports"].get(r.key)
-        if r.status != "ok" and previous:
-            # keep pointing at the last good page, which is still on disk
+        previous = manifest["reports"].get(r.key) or {}
+        good_from = previous.get("last_good_fingerprint") or previous.get("data_fingerprint")
+        if r.status == "ok":
+            entry["last_good_at"], entry["last_good_fingerprint"] = r.finished_at, r.data_fingerprint
+        elif previous.get("html") and r.status != "skipped" and good_from == current:
+            # keep pointing at the last good page, which is still on disk and shows the same data
             entry["html"], entry["metrics"] = previous.get("html"), previous.get("metrics")
             entry["files"] = previous.get("files", [])
             entry["last_good_at"] = previous.get("last_good_at") or previous.get("finished_at")
-        elif r.status == "ok":
-            entry["last_good_at"] = r.finished_at
+            entry["last_good_fingerprint"] = good_from
+        elif previous.get("html"):
+            # a page of other data (or of a report now skipped) would pass for this data's: removed
+            for name in [previous["html"], previous.get("metrics"), *previous.get("files", [])]:
+                if name:
+                    (out / name).unlink(missing_ok=True)
+            if r.status != "skipped":
+                entry["error"] = (f"{r.error}; the last good page was of other data (fingerprint {good_from}) "
+                                  "and is removed")
         manifest["reports"][r.key] = entry
     write_atomic(path, json.dumps(manifest, ensure_ascii=False, indent=2))
     return manifest
@@ -354,13 +408,13 @@ def _write_manifest(out: Path, schedule: str, period: Period, results: list[Resu
 
 def run(schedule_name: str, period_text: str | None = None, only: list[str] | None = None,
         rep: str | None = None, workers: int | None = None, console: Console | None = None,
-        dry_run: bool = False, only_failed: bool = False) -> int:
+        dry_run: bool = False, only_failed: bool = False, overrides: dict[str, Any] | None = None) -> int:
     """Plan and run a schedule; 0 if every report rendered, 1 if any failed, 2 if nothing ran.
     On BigQuery the bytes each report would scan are printed first; `dry_run` stops there.
     `only_failed` re-runs just the reports whose last run in the period failed."""
     console = console or Console(stderr=True, soft_wrap=True)
     try:
-        period, jobs = plan(schedule_name, period_text, only, rep)
+        period, jobs = plan(schedule_name, period_text, only, rep, overrides)
         if only_failed:
             failed_before = failed_keys(period)
             jobs = [j for j in jobs if j.key in failed_before]
@@ -378,17 +432,26 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
         if dry_run:
             return 0
         banner = {"period": period.label, "fingerprint": wh.fingerprint(), "code_version": code_version(),
-                  "generated_at": _now()}
+                  "generated_at": _now(), "absent": ",".join(t.name for t in contract.TABLES if not wh.has(t.name))}
+        skipped = [_skipped(j, banner) for j in jobs if j.needs and not any(wh.has(t) for t in j.needs)]
+    jobs = [j for j in jobs if j.key not in {r.key for r in skipped}]
     out = paths.outputs_dir() / period.label
     out.mkdir(parents=True, exist_ok=True)
+    for r in skipped:
+        console.print(f"  [yellow]skipped[/] {r.key}: {escape(r.error or '')}")
     if not jobs:
-        console.print(f"{schedule_name} {period.label}: no jobs scheduled in params/{schedule_name}.yaml")
+        if skipped:
+            _write_manifest(out, schedule_name, period, skipped, {"finished_at": _now(), "jobs": len(skipped),
+                                                                  "data_fingerprint": banner["fingerprint"],
+                                                                  "code_version": banner["code_version"]})
+        else:
+            console.print(f"{schedule_name} {period.label}: no jobs scheduled in params/{schedule_name}.yaml")
         index.build(paths.outputs_dir())
         return 0
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     console.print(f"[bold]{schedule_name} {period.label}[/]: {len(jobs)} report(s) on {workers} "
                   f"worker(s), data {banner['fingerprint']}, code {banner['code_version']}")
-    started, results = time.perf_counter(), []
+    started, results = time.perf_counter(), list(skipped)
     log_path = out / "run.log"
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=True)
@@ -400,7 +463,13 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)
     futures: list[Future[Result]] = []
     try:
-        futures += [pool.submit(execute, j, period.label, str(out), banner, shared_marts.name) for j in jobs]
+        # the workers fork at the first submit; frozen, the parent's objects are never collected in a worker,
+        # where freeing one that held an engine's handles (DuckDB's threads do not survive a fork) can crash it
+        gc.freeze()
+        try:
+            futures += [pool.submit(execute, j, period.label, str(out), banner, shared_marts.name) for j in jobs]
+        finally:
+            gc.unfreeze()
         with progress:
             task = progress.add_task("rendering", total=len(jobs))
             for future in as_completed(futures):
@@ -433,15 +502,17 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
                 results.append(Result(job.key, job.notebook, job.rep_id, {}, "interrupted", 0.0,
                                       error="the run was stopped before this report finished"))
         results.sort(key=lambda r: r.key)
-        failed = [r for r in results if r.status != "ok"]
+        failed = [r for r in results if r.status not in ("ok", "skipped")]
         run_info = {"started_at": banner["generated_at"], "finished_at": _now(),
                     "wall_s": round(time.perf_counter() - started, 2), "workers": workers,
-                    "jobs": len(jobs), "finished": len(results), "failed": len(failed),
+                    "jobs": len(jobs) + len(skipped), "finished": len(results), "failed": len(failed),
+                    "skipped": len(skipped),
                     "data_fingerprint": banner["fingerprint"], "code_version": banner["code_version"]}
         _write_manifest(out, schedule_name, period, results, run_info)
         index.build(paths.outputs_dir())
-    console.print(f"{len(results) - len(failed)} ok, {len(failed)} failed in {run_info['wall_s']:.1f}s "
-                  f"→ {out / 'index.html'}")
+    skips = f", {len(skipped)} skipped" if skipped else ""
+    console.print(f"{len(results) - len(failed) - len(skipped)} ok{skips}, {len(failed)} failed "
+                  f"in {run_info['wall_s']:.1f}s → {out / 'index.html'}")
     for r in failed:
         kept = " (the last good report is kept)" if (out / f"{r.key}.html").exists() else ""
         console.print(f"[bold red]failed[/] {r.key}: {escape(r.error or '')}{kept}")

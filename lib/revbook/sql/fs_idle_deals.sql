@@ -21,6 +21,7 @@ open_deals AS (
     JOIN opportunities AS o ON o.opportunity_id = s.opportunity_id
     LEFT JOIN last_activity AS la ON la.opportunity_id = s.opportunity_id
     WHERE s.latest = 1 AND s.stage NOT IN ('closed_won', 'closed_lost')
+      AND (o.closed_at IS NULL OR o.closed_at >= CAST($asof AS TIMESTAMP))  -- closed per its own fields
       AND o.owner_rep_id IN (SELECT r FROM UNNEST($owners) AS t(r))
 )
 SELECT

@@ -1,5 +1,6 @@
 -- Open deals just before each snapshot time in $at, per owner and stage (the stage last entered
--- before the snapshot, from opportunity_stage_history; open = not closed_won/closed_lost): deals
+-- before the snapshot, from opportunity_stage_history; open = not closed_won/closed_lost there nor
+-- closed per the deal's closed_at, which wins where the two disagree): deals
 -- and MRR, and what became of them before $asof: won before the next snapshot, won, lost.
 -- Stage close rates (P(won | stage)) and the forecast are computed from these rows.
 WITH snapshots AS (
@@ -12,13 +13,17 @@ stage_at AS (
     FROM snapshots AS s
     JOIN opportunity_stage_history AS h ON h.entered_at < s.at
 ),
-outcome AS (
-    SELECT opportunity_id,
-           MIN(CASE WHEN stage = 'closed_won' THEN entered_at END) AS won_at,
-           MIN(CASE WHEN stage = 'closed_lost' THEN entered_at END) AS lost_at
-    FROM opportunity_stage_history
-    WHERE entered_at < CAST($asof AS TIMESTAMP)
-    GROUP BY opportunity_id
+outcome AS (  -- the stage history's close, else the deal's own is_won / closed_at
+    SELECT o.opportunity_id,
+           COALESCE(MIN(CASE WHEN h.stage = 'closed_won' THEN h.entered_at END),
+                    MAX(CASE WHEN o.is_won AND o.closed_at < CAST($asof AS TIMESTAMP) THEN o.closed_at END)) AS won_at,
+           COALESCE(MIN(CASE WHEN h.stage = 'closed_lost' THEN h.entered_at END),
+                    MAX(CASE WHEN NOT o.is_won AND o.closed_at < CAST($asof AS TIMESTAMP) THEN o.closed_at END))
+               AS lost_at
+    FROM opportunities AS o
+    LEFT JOIN opportunity_stage_history AS h
+        ON h.opportunity_id = o.opportunity_id AND h.entered_at < CAST($asof AS TIMESTAMP)
+    GROUP BY o.opportunity_id
 )
 SELECT
     sa.at,
@@ -34,5 +39,6 @@ FROM stage_at AS sa
 JOIN opportunities AS o ON o.opportunity_id = sa.opportunity_id
 LEFT JOIN outcome AS oc ON oc.opportunity_id = sa.opportunity_id
 WHERE sa.latest = 1 AND sa.stage NOT IN ('closed_won', 'closed_lost')
+  AND (o.closed_at IS NULL OR o.closed_at >= sa.at)  -- closed per its own fields: not open, whatever the history says
 GROUP BY 1, 2, 3
 ORDER BY 1, 2, 3

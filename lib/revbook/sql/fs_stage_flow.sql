@@ -1,8 +1,9 @@
 -- Deals created in [$start, $end) through qualification → proposal → negotiation → closed_won, per
 -- owner: for each stage entered before $end (first entry), whether it was entered strictly in order
 -- (every earlier stage entered, each no later than the next) and the days spent there (to the next
--- stage entry before $end; NULL while still there or for closed_won). One row per owner × stage ×
--- strict × days.
+-- stage entry before $end; NULL while still there or for closed_won). A stage a deal skipped on its
+-- way to a later one (proposal with no qualification entry) counts as reached, not strictly and with
+-- no days, so "any order" conversion never exceeds 100%. One row per owner × stage × strict × days.
 WITH cohort AS (
     SELECT opportunity_id, owner_rep_id
     FROM opportunities
@@ -25,6 +26,18 @@ firsts AS (
     FROM spans
     GROUP BY opportunity_id
 ),
+steps AS (
+    SELECT 'qualification' AS stage, 1 AS step UNION ALL SELECT 'proposal', 2
+    UNION ALL SELECT 'negotiation', 3 UNION ALL SELECT 'closed_won', 4
+),
+skipped AS (
+    SELECT f.opportunity_id, st.stage
+    FROM (SELECT s.opportunity_id, MAX(st.step) AS furthest
+          FROM spans AS s JOIN steps AS st ON st.stage = s.stage
+          GROUP BY s.opportunity_id) AS f
+    JOIN steps AS st ON st.step < f.furthest
+    WHERE NOT EXISTS (SELECT 1 FROM spans AS s WHERE s.opportunity_id = f.opportunity_id AND s.stage = st.stage)
+),
 strict_reach AS (
     SELECT opportunity_id,
            q IS NOT NULL AS s1,
@@ -46,4 +59,9 @@ JOIN cohort AS c ON c.opportunity_id = s.opportunity_id
 JOIN strict_reach AS r ON r.opportunity_id = s.opportunity_id
 WHERE s.entry = 1 AND s.stage IN ('qualification', 'proposal', 'negotiation', 'closed_won')
 GROUP BY 1, 2, 3, 4
+UNION ALL
+SELECT c.owner_rep_id, k.stage, FALSE AS strict, CAST(NULL AS BIGINT) AS days, COUNT(*) AS deals
+FROM skipped AS k
+JOIN cohort AS c ON c.opportunity_id = k.opportunity_id
+GROUP BY 1, 2
 ORDER BY 1, 2, 3, 4
