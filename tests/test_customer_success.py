@@ -292,3 +292,21 @@ def test_a_large_customer_base_is_modelled_on_a_fixed_sample_of_accounts(scale3_
     assert 0.7 * share * len(full) < len(sample) < 1.3 * share * len(full)
     assert model.share == share and "fixed sample of" in churn_drivers.sample_note(model)
     assert model.table.set_index("feature").loc["no_login", "odds_ratio"] > 1
+
+
+def test_retention_by_plan_and_account_attributes_hand_computed(tmp_path):
+    """February 2026: A1 (Basic, ¥100) churns; A2 (Pro, ¥200) adds a ¥50 Basic subscription. A2's plan
+    is the one it paid most for at the month start, Pro; A2 has no industry, so only A1 counts there."""
+    subscriptions = pd.DataFrame({
+        "subscription_id": ["S1", "S2", "S3"], "account_id": ["A1", "A2", "A2"], "plan": ["Basic", "Pro", "Basic"],
+        "mrr": [100.0, 200.0, 50.0], "start_date": [d(2026, 1, 1), d(2026, 1, 1), d(2026, 2, 1)],
+        "end_date": [d(2026, 2, 15), None, None]})
+    accounts = pd.DataFrame({"account_id": ["A1", "A2"], "industry": ["IT", None], "region": [None, None],
+                             "created_at": pd.to_datetime(["2025-12-01", "2025-12-01"])})
+    with DuckDBWarehouse(make_db(tmp_path / "w.duckdb", {"subscriptions": subscriptions, "accounts": accounts})) as wh:
+        by = cs.retention_by(wh, periods.parse("month", "2026-02"), months=1).set_index(["dimension", "value"])
+    assert by.loc[("plan", "Basic"), ["customers_start", "churned_customers"]].tolist() == [1, 1]
+    assert by.loc[("plan", "Basic"), ["customer_churn_rate", "grr", "nrr"]].tolist() == [1.0, 0.0, 0.0]
+    assert by.loc[("plan", "Pro"), ["customer_churn_rate", "grr", "nrr"]].tolist() == [0.0, 1.0, 1.25]
+    assert by.loc[("industry", "IT"), "customer_churn_rate"] == 1.0
+    assert ("industry", None) not in by.index and "region" not in by.index.get_level_values(0)

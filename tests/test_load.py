@@ -219,3 +219,17 @@ def test_a_deal_closed_by_its_own_fields_but_open_in_its_history_is_named_and_be
         open_deals = wh.mart("fs_pipeline", at=[pd.Timestamp("2026-02-01").to_pydatetime()],
                              asof=pd.Timestamp("2026-02-01").date())
     assert open_deals.empty  # O1 closed won in its history, O2 by its own fields: nothing is open
+
+
+def test_a_rep_on_two_teams_is_on_both_rosters_once(target: Path) -> None:
+    from revbook.data import roster
+
+    lake = tiny_lake()
+    lake["reps"] = pd.concat([lake["reps"], lake["reps"].iloc[[1]].assign(team="inside_sales")], ignore_index=True)
+    build_warehouse(lake, target, {"source": "test"})
+    with DuckDBWarehouse(target) as wh:
+        assert list(roster.active(wh, "inside_sales")["rep_id"]) == ["R1", "R2"]
+        assert list(roster.active(wh, "field_sales")["rep_id"]) == ["R2"]
+        idle = wh.mart("fs_idle_deals", asof=pd.Timestamp("2026-06-01").date(),
+                       cutoff=pd.Timestamp("2026-05-01").to_pydatetime(), owners=["R2"])
+    assert list(idle["opportunity_id"]) == ["O2"]  # one row, not one per team of its owner

@@ -263,3 +263,19 @@ def test_events_in_the_future(check: Check) -> None:
     assert found["activities", "occurred_at"].rule == "future"
     assert str(found["ad_spend_daily", "date"]).startswith(
         "ad_spend_daily.date [future] 1 row with date in the future (after ")
+
+
+def _r2_also_in_inside_sales(times: int) -> dict[str, pd.DataFrame]:
+    lake = tiny_lake()
+    both = lake["reps"].iloc[[1]].assign(team="inside_sales")  # R2: field sales and inside sales
+    lake["reps"] = pd.concat([lake["reps"], *[both] * times], ignore_index=True)
+    return lake
+
+
+def test_a_rep_may_be_on_two_teams(check: Check) -> None:
+    assert check(_r2_also_in_inside_sales(1)) == []
+
+
+def test_but_not_twice_on_one(check: Check) -> None:
+    assert summary(check(_r2_also_in_inside_sales(2))) == [
+        ("reps", "rep_id, team", "unique_key", 2, ("(rep_id=R2, team=inside_sales)",), "error")]

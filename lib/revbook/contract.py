@@ -94,7 +94,7 @@ TABLES: tuple[Table, ...] = (
         _c("segment", nullable=True, enum=SEGMENTS, open_enum=True),
         _c("monthly_sql_capacity", "int", nullable=True, non_negative=True),
         _c("active", "bool"),
-    ), key=("rep_id",)),
+    ), key=("rep_id", "team")),  # one row per rep and team: a rep may be on more than one
     Table("campaigns", "campaigns", (
         _c("campaign_id"), _c("name"), _c("channel", enum=CHANNELS, open_enum=True),
         _c("platform", nullable=True),  # open set: google_ads, yahoo_ads, facebook_ads, x_ads, ...

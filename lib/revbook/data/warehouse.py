@@ -61,8 +61,9 @@ def mart_names() -> list[str]:
 def mart_tables(name: str) -> frozenset[str]:
     """The contract tables mart `name` reads: what a report that ran it lacks when one is not loaded."""
     statements = [e for e in sqlglot.parse(mart_sql(name), read="duckdb") if e is not None]
+    ctes = {c.alias for e in statements for c in e.find_all(exp.CTE)}  # a CTE may shadow a table's name
     tables = {t.name for e in statements for t in e.find_all(exp.Table)}
-    return frozenset(tables & contract.TABLES_BY_NAME.keys())
+    return frozenset((tables - ctes) & contract.TABLES_BY_NAME.keys())
 
 
 @cache

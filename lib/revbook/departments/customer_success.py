@@ -76,15 +76,16 @@ def headlines(wh: Warehouse, period: Period, company: Company) -> list[Headline]
     return compare(HEADLINES, month_values(wh, period, company), month_values(wh, period.previous(), company), plan)
 
 
-def retention_by_plan(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
-    """Monthly customer churn rate, GRR and NRR per plan, pooled over the `months` months to `period`
-    (account-months under the plan they paid for at the month start): which contract type churns."""
-    f = wh.mart("cs_plan_retention", months=[p.start for p in period.trailing(months)])
+def retention_by(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
+    """Monthly customer churn rate, GRR and NRR per plan, industry and region (`dimension`, `value`;
+    only what the accounts table holds), pooled over the `months` months to `period`, each
+    account-month under the plan it paid for at the month start: which contract type churns."""
+    f = wh.mart("cs_retention_by", months=[p.start for p in period.trailing(months)])
     f["customer_churn_rate"] = metrics.customer_churn_rate(f["churned_customers"], f["customers_start"])
     f["grr"] = metrics.gross_revenue_retention(f["churned_mrr"], f["contraction_mrr"], f["starting_mrr"])
     f["nrr"] = metrics.net_revenue_retention(f["churned_mrr"], f["contraction_mrr"], f["expansion_mrr"],
                                              f["starting_mrr"])
-    return f.sort_values(["customer_churn_rate", "plan"], ascending=[False, True], ignore_index=True)
+    return f.sort_values(["customer_churn_rate", "value"], ascending=[False, True], ignore_index=True)
 
 
 def cohorts(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:

@@ -72,7 +72,7 @@ class Snapshot:
     lead_time: pd.DataFrame
     pipeline: pd.DataFrame
     idle: pd.DataFrame
-    idle_known: bool = True  # False without an activities table: "nothing done on it" cannot be told
+    unknown: frozenset[str] = frozenset()  # headline keys whose tables were not loaded: n/a, not 0
 
     @cached_property
     def _at(self) -> pd.Series:
@@ -135,8 +135,7 @@ class Snapshot:
             idle.groupby(idle_owner).size().rename("idle_deals"),
         ], axis=1).reindex([TEAM] if owners is None else owners).fillna(0.0).astype("float64")
         f = f.rename(columns={"won": "won_deals", "won_mrr": "new_mrr"})
-        if not self.idle_known:
-            f["idle_deals"] = float("nan")
+        f[sorted(self.unknown)] = float("nan")
         f["win_rate"] = metrics.win_rate(f["won_deals"], f["closed"])
         f["average_deal_size"] = metrics.ratio(f["new_mrr"], f["won_deals"])
         lead, owner = owned(self.lead_time)
@@ -164,6 +163,11 @@ class Snapshot:
         return rows
 
 
+#: Headlines that are unknown (n/a, not 0) unless one of these tables holds data: "nothing done on a
+#: deal" is told by its activities; a proposal by an activity or a proposal stage entry.
+UNKNOWN_WITHOUT = {"idle_deals": ("activities",), "proposals": ("activities", "opportunity_stage_history")}
+
+
 def snapshot(wh: Warehouse, period: Period, company: Company, owners: list[str]) -> Snapshot:
     """The month's rows: everything per owner; the idle list for the owners in `owners`."""
     start, end = metrics.proposal_window(period.end)
@@ -175,7 +179,7 @@ def snapshot(wh: Warehouse, period: Period, company: Company, owners: list[str])
         wh.mart("fs_lead_time", start=period.start, end=period.end),
         wh.mart("fs_pipeline", at=ats, asof=period.end),
         idle_deals(wh, period, company, owners),
-        wh.has("activities"),
+        frozenset(key for key, needs in UNKNOWN_WITHOUT.items() if not any(wh.has(t) for t in needs)),
     )
 
 

@@ -172,14 +172,23 @@ class Snapshot:
     results: Results
     hot: pd.DataFrame
     allocation: pd.DataFrame
+    unknown: frozenset[str] = frozenset()  # headline keys whose tables were not loaded: n/a, not 0
 
     def headline_values(self) -> dict[str, float | None]:
-        return headline_values(self.per_rep, self.results, self.hot, self.allocation)
+        values = headline_values(self.per_rep, self.results, self.hot, self.allocation)
+        return {k: None if k in self.unknown else v for k, v in values.items()}
+
+
+#: The tables each headline counts from.
+HEADLINE_SOURCES = {"activities": ["calls", "connect_rate"], "reps": ["calls", "connect_rate", "reps_over_capacity"],
+                    "leads": ["sqls", "target_sqls", "inbound_share", "hot_leads", "reps_over_capacity"],
+                    "touchpoints": ["hot_leads"]}
 
 
 def snapshot(wh: Warehouse, period: Period, company: Company, reps: pd.DataFrame) -> Snapshot:
+    unknown = frozenset(k for table, keys in HEADLINE_SOURCES.items() if not wh.has(table) for k in keys)
     return Snapshot(activity(wh, period, reps), results(wh, period, company), hot_leads(wh, period, company),
-                    allocation(wh, month_to_date(period), company))
+                    allocation(wh, month_to_date(period), company), unknown)
 
 
 def headline_values(per_rep: pd.DataFrame, res: Results, hot: pd.DataFrame, alloc: pd.DataFrame) -> dict:

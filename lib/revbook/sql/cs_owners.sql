@@ -8,6 +8,6 @@ WITH ranked AS (
 )
 SELECT k.account_id, k.rep_id AS owner_rep_id, r.name AS owner_name
 FROM ranked AS k
-JOIN reps AS r ON r.rep_id = k.rep_id
+JOIN reps AS r ON r.rep_id = k.rep_id AND r.team = 'customer_success'  -- a rep may be on several teams
 WHERE k.latest = 1
 ORDER BY k.account_id

@@ -13,6 +13,9 @@ last_activity AS (
     WHERE opportunity_id IS NOT NULL AND occurred_at < CAST($asof AS TIMESTAMP)
     GROUP BY opportunity_id
 ),
+rep_names AS (  -- one row per rep: a rep on two teams has a reps row for each
+    SELECT rep_id, MIN(name) AS name FROM reps GROUP BY rep_id
+),
 open_deals AS (
     SELECT o.opportunity_id, o.owner_rep_id, o.account_id, o.lead_id, o.amount, o.created_at, s.stage,
            s.entered_at AS stage_since,
@@ -39,9 +42,9 @@ SELECT
     l.owner_rep_id AS inside_sales_rep_id,
     isr.name AS inside_sales_rep_name
 FROM open_deals AS d
-LEFT JOIN reps AS fs ON fs.rep_id = d.owner_rep_id
+LEFT JOIN rep_names AS fs ON fs.rep_id = d.owner_rep_id
 LEFT JOIN accounts AS ac ON ac.account_id = d.account_id
 LEFT JOIN leads AS l ON l.lead_id = d.lead_id
-LEFT JOIN reps AS isr ON isr.rep_id = l.owner_rep_id
+LEFT JOIN rep_names AS isr ON isr.rep_id = l.owner_rep_id
 WHERE d.last_touch_at <= CAST($cutoff AS TIMESTAMP)
 ORDER BY d.owner_rep_id, d.last_touch_at, d.opportunity_id
