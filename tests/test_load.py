@@ -14,6 +14,7 @@ from revbook import contract
 from revbook.data.duckdb_engine import META_TABLE, DuckDBWarehouse
 from revbook.data.load import LoadError, build_warehouse, fingerprint, load_folder
 from revbook.data.validate import validate
+from revbook.data.warehouse import WarehouseError
 from tinylake import tiny_lake, write_csv_folder
 
 
@@ -233,3 +234,18 @@ def test_a_rep_on_two_teams_is_on_both_rosters_once(target: Path) -> None:
         idle = wh.mart("fs_idle_deals", asof=pd.Timestamp("2026-06-01").date(),
                        cutoff=pd.Timestamp("2026-05-01").to_pydatetime(), owners=["R2"])
     assert list(idle["opportunity_id"]) == ["O2"]  # one row, not one per team of its owner
+
+
+def test_has_tells_a_table_an_empty_column_and_an_absent_kind_of_row_apart(target: Path) -> None:
+    lake = tiny_lake()
+    calls = lake["activities"][lake["activities"]["type"] != "meeting"]
+    lake["activities"] = calls.assign(connected=pd.array([None] * len(calls), dtype="boolean"))
+    del lake["touchpoints"]
+    build_warehouse(lake, target, {"source": "test"})
+    with DuckDBWarehouse(target) as wh:
+        assert wh.has("activities") and not wh.has("touchpoints") and not wh.has("touchpoints.url")
+        assert not wh.has("activities.connected")  # every call's outcome unknown: connects are n/a, not 0
+        assert wh.has("activities.type=call") and not wh.has("activities.type=meeting")
+        assert wh.has("accounts.industry")
+        with pytest.raises(WarehouseError, match="table activities has no column 'kind'"):
+            wh.has("activities.kind=call")

@@ -172,6 +172,21 @@ def test_a_salesforce_export_loads_with_the_shipped_mapping_and_every_report_ren
     for key, entry in reports.items():
         if entry["status"] == "ok":
             assert not page_problems(Path(out / entry["html"]).read_text(encoding="utf-8"), set()), key
+    # a Task export has no call outcomes and no meetings (Salesforce keeps those as Events): unknown, not 0
+    funnel = (out / "inside_sales/funnel.html").read_text(encoding="utf-8")
+    assert headline(funnel, "Calls") not in ("n/a", "0") and headline(funnel, "Connect rate") == "n/a"
+    assert re.search(r"No values in ([\w.]+, )*activities\.connected[,.]", visible_text(funnel))  # the banner says why
+    overview = (out / "sales_ops/revenue_overview.html").read_text(encoding="utf-8")
+    assert headline(overview, "Meetings") == "n/a" and headline(overview, "Opportunities") != "n/a"
+    assert "No activities of type 'meeting': needed for" in visible_text(overview)
+
+
+def headline(html: str, label: str) -> str:
+    """This period's value of the headline row `label`."""
+    parser = _Tables()
+    parser.feed(html)
+    return next(row[1] for rows in parser.tables if rows and rows[0][:2] == ["Metric", "This period"]
+                for row in rows[1:] if row and row[0] == label)
 
 
 def test_a_mapping_names_what_the_export_lacks(tmp_path):

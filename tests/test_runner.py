@@ -90,6 +90,30 @@ def test_missing_notebook_and_unknown_only(project):
         runner.plan("monthly", TEST_END, only=["marketing"])
 
 
+def test_a_schedule_file_of_ones_own_runs_with_the_period_it_names(project, tmp_path):
+    own = tmp_path / "board pack.yaml"
+    own.write_text("jobs:\n  - notebook: sales_ops/revenue_overview\n    parameters: {trend_months: 6}\n",
+                   encoding="utf-8")
+    with pytest.raises(PlanError, match=r"board pack.yaml: say which period it covers, e.g. 'period: month'"):
+        runner.plan(str(own), TEST_END)
+    own.write_text("period: week\n" + own.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(PlanError, match=r"malformed week period .*expected YYYY-Www"):
+        runner.plan(str(own), TEST_END)  # a month given to a weekly schedule
+    own.write_text(own.read_text(encoding="utf-8").replace("period: week", "period: month"), encoding="utf-8")
+    period, jobs = runner.plan(str(own), TEST_END)
+    assert period.label == TEST_END and [(j.key, j.parameters) for j in jobs] == [
+        ("sales_ops/revenue_overview", {"trend_months": 6})]
+    assert runner.run(str(own), TEST_END) == 0
+    manifest = json.loads((project / "outputs" / TEST_END / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["schedule"] == "board pack" and manifest["reports"]["sales_ops/revenue_overview"]["status"] == "ok"
+    mismatch = tmp_path / "weekly.yaml"
+    mismatch.write_text("period: month\njobs: []\n", encoding="utf-8")
+    with pytest.raises(PlanError, match="period: month does not fit a schedule named weekly"):
+        runner.plan(str(mismatch), TEST_END)
+    with pytest.raises(PlanError, match="or name a schedule file"):
+        runner.plan("board_pack", TEST_END)
+
+
 def _env(root: Path) -> dict:
     import os
     return {**os.environ, "REVBOOK_ROOT": str(root)}

@@ -123,7 +123,7 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(func=_check)
 
     r = sub.add_parser("run", help="render a schedule's reports into outputs/<period>/")
-    r.add_argument("schedule", help="monthly, weekly or daily (params/<schedule>.yaml)")
+    r.add_argument("schedule", help="monthly, weekly or daily (params/<schedule>.yaml), or a schedule file of your own")
     r.add_argument("--period", help="YYYY-MM, YYYY-Www or YYYY-MM-DD (default: last complete)")
     r.add_argument("--only", action="append", help="departments or notebooks to run (comma-separated)")
     r.add_argument("--rep", help="render personal reports for this rep only")

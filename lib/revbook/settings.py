@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from revbook import contract, paths
 from revbook.contract import SEGMENTS, TEAMS
-from revbook.periods import SCHEDULE_KINDS
+from revbook.periods import SCHEDULE_KINDS, Kind
 
 
 class SettingsError(ValueError):
@@ -124,8 +124,9 @@ class Job(_Strict):
 
 
 class Schedule(_Strict):
-    """params/<monthly|weekly|daily>.yaml."""
+    """params/<monthly|weekly|daily>.yaml, or a schedule file of one's own (`revbook run path/to/file.yaml`)."""
 
+    period: Kind | None = None  # what the run's --period names: month, week or day (monthly.yaml … imply it)
     jobs: list[Job]
 
 
@@ -171,8 +172,30 @@ def warehouse() -> WarehouseConfig:
     return _validate(WarehouseConfig, data, f"{path}" + (f" with {ENGINE_ENV}={engine}" if engine else ""))
 
 
+def schedule_file(name: str) -> Path:
+    """The file of schedule `name`: params/<name>.yaml for monthly, weekly or daily, else `name` itself
+    when it is a .yaml file."""
+    if name in SCHEDULE_KINDS:
+        return paths.params_dir() / f"{name}.yaml"
+    if name.endswith((".yaml", ".yml")):
+        return Path(name)
+    raise SettingsError(f"unknown schedule {name!r}: choose one of {', '.join(SCHEDULE_KINDS)}, "
+                        "or name a schedule file (path/to/schedule.yaml)")
+
+
+def schedule_name(name: str) -> str:
+    """How a run of schedule `name` is recorded: monthly, weekly, daily or the schedule file's stem."""
+    return Path(name).stem if name not in SCHEDULE_KINDS else name
+
+
 def schedule(name: str) -> Schedule:
-    """The schedule params/<name>.yaml; name is monthly, weekly or daily."""
-    if name not in SCHEDULE_KINDS:
-        raise SettingsError(f"unknown schedule {name!r}: choose one of {', '.join(SCHEDULE_KINDS)}")
-    return _model(Schedule, paths.params_dir() / f"{name}.yaml")
+    """Schedule `name` (see `schedule_file`), its `period` kind filled in: a schedule file of one's own
+    names it; monthly.yaml, weekly.yaml and daily.yaml imply it."""
+    path = schedule_file(name)
+    sched = _model(Schedule, path)
+    implied = SCHEDULE_KINDS.get(path.stem)
+    if sched.period is None and implied is None:
+        raise SettingsError(f"{path}: say which period it covers, e.g. 'period: month' (month, week or day)")
+    if sched.period is not None and implied is not None and sched.period != implied:
+        raise SettingsError(f"{path}: period: {sched.period} does not fit a schedule named {path.stem} ({implied})")
+    return sched.model_copy(update={"period": sched.period or implied})

@@ -55,9 +55,9 @@ def summary(found: list[Holding]) -> list[str]:
 
 
 def unknown_without(wh: Warehouse, frame: pd.DataFrame, sources: Mapping[str, Sequence[str]]) -> pd.DataFrame:
-    """`frame` with the columns counted from each absent table (`sources`: table → columns) set to NaN:
-    a count from a table that was not loaded is unknown ("n/a"), not 0."""
-    unknown = [c for table, columns in sources.items() if not wh.has(table) for c in columns if c in frame]
+    """`frame` with the columns counted from each source that holds no data (`sources`: table, or see
+    `Warehouse.has`, → columns) set to NaN: a count from what was not loaded is unknown ("n/a"), not 0."""
+    unknown = [c for source, columns in sources.items() if not wh.has(source) for c in columns if c in frame]
     return frame.assign(**dict.fromkeys(unknown, np.nan)) if unknown else frame
 
 

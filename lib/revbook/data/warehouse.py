@@ -67,6 +67,14 @@ def mart_tables(name: str) -> frozenset[str]:
 
 
 @cache
+def mart_columns(name: str) -> frozenset[str]:
+    """The names of the columns mart `name` refers to (of any table): with `mart_tables`, which
+    optional columns a report that ran it reads (an empty one makes what counts from it unknown)."""
+    statements = [e for e in sqlglot.parse(mart_sql(name), read="duckdb") if e is not None]
+    return frozenset(c.name for e in statements for c in e.find_all(exp.Column))
+
+
+@cache
 def mart_parameters(sql: str) -> set[str]:
     """Names of the `$name` parameters a mart's SQL binds (comments ignored)."""
     return {p.name for p in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Placeholder)}
@@ -168,10 +176,25 @@ class Warehouse(ABC):
                 self.query(render(count, self.dialect)).iloc[0, 0])
         return cache[table]
 
-    def has(self, table: str) -> bool:
-        """Whether `table` holds data: a partial export leaves tables absent or empty, and a report
-        section that needs one says so instead of showing zeros."""
-        return bool(self.row_count(table))
+    def has(self, source: str) -> bool:
+        """Whether `source` holds data: a table ("activities"), a column with any value
+        ("activities.connected") or rows with one value ("activities.type=meeting"). A partial export
+        leaves tables absent, columns empty and kinds of row out; what counts from them is unknown,
+        and a report section that needs one says so instead of showing zeros."""
+        table, _, selector = source.partition(".")
+        if not self.row_count(table) or not selector:
+            return bool(self.row_count(table))
+        cache: dict[str, bool] = self.__dict__.setdefault("_has", {})
+        if source not in cache:
+            column, _, value = selector.partition("=")
+            if column not in (self.table_columns(table) or {}):
+                raise WarehouseError(f"{source!r}: table {table} has no column {column!r}")
+            field = exp.column(column, quoted=True)
+            where = field.eq(exp.Placeholder(this="value")) if value else exp.Not(this=field.is_(exp.null()))
+            count = exp.select(exp.Count(this=exp.Star())).from_(exp.table_(table, quoted=True)).where(where)
+            found = self.query(render(count, self.dialect), {"value": value} if value else None)
+            cache[source] = int(found.iloc[0, 0]) > 0
+        return cache[source]
 
     def __enter__(self) -> Self:
         return self

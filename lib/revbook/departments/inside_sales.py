@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from revbook import metrics
+from revbook.data import coverage
 from revbook.data.warehouse import Warehouse
 from revbook.departments.headlines import Headline, HeadlineSpec, compare
 from revbook.periods import Period, month_to_date
@@ -31,6 +32,8 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
 )
 #: Metrics whose plan for a part of a month is the month's target pro rata (counts, not rates).
 ADDITIVE = frozenset(key for key, _, unit, _ in HEADLINES if unit == "count")
+#: Connects count calls with `connected` true: an export without that column leaves them unknown, not 0.
+CONNECTS = "activities.connected"
 
 
 def activity(wh: Warehouse, period: Period, reps: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +43,7 @@ def activity(wh: Warehouse, period: Period, reps: pd.DataFrame) -> pd.DataFrame:
     per_rep = daily.groupby(["rep_id", "direction"])[ACTIVITY].sum().reindex(grid, fill_value=0).reset_index()
     per_rep = per_rep.merge(reps, on="rep_id", how="left")
     per_rep["connect_rate"] = metrics.connect_rate(per_rep["connects"], per_rep["calls"])
-    return per_rep
+    return coverage.unknown_without(wh, per_rep, {CONNECTS: ["connects", "connect_rate"]})
 
 
 def activity_over_time(wh: Warehouse, period: Period, freq: str) -> pd.DataFrame:
@@ -49,18 +52,21 @@ def activity_over_time(wh: Warehouse, period: Period, freq: str) -> pd.DataFrame
     days = pd.date_range(period.start, period.last_day, freq="D")
     team = daily.assign(day=pd.to_datetime(daily["day"])).groupby("day")[ACTIVITY].sum().reindex(days, fill_value=0)
     rule = {"D": "D", "W": "W-SUN"}[freq]
-    return team.resample(rule).sum().rename_axis("day").reset_index()
+    return coverage.unknown_without(wh, team.resample(rule).sum().rename_axis("day").reset_index(),
+                                    {CONNECTS: ["connects"]})
 
 
 def activity_by_direction(per_rep: pd.DataFrame) -> pd.DataFrame:
     """Calls, connects and e-mails per rep, inbound and outbound apart (0 where a rep had none), and
-    each direction's connect rate."""
+    each direction's connect rate (unknown where `per_rep`'s connects are)."""
     kinds = ["calls", "connects", "emails"]
     wide = per_rep.pivot_table(index=["rep_id", "name"], columns="direction", values=kinds, aggfunc="sum", fill_value=0)
     wide.columns = [f"{kind} {direction}" for kind, direction in wide.columns]
     wide = wide.reindex(columns=[f"{k} {d}" for k in kinds for d in DIRECTIONS], fill_value=0).reset_index()
     for d in DIRECTIONS:
         wide[f"connect rate {d}"] = metrics.connect_rate(wide[f"connects {d}"], wide[f"calls {d}"])
+    if len(per_rep) and per_rep["connects"].isna().all():
+        wide = wide.assign(**{f"{k} {d}": float("nan") for k in ("connects", "connect rate") for d in DIRECTIONS})
     return wide
 
 
@@ -90,7 +96,8 @@ def chain(per_rep_activity: pd.DataFrame, res: Results) -> pd.DataFrame:
     rows = []
     for direction in (*DIRECTIONS, None):
         act = per_rep_activity if direction is None else per_rep_activity[per_rep_activity["direction"] == direction]
-        c = metrics.CallChain(float(act["calls"].sum()), float(act["connects"].sum()), res.total("sqls", direction))
+        c = metrics.CallChain(float(act["calls"].sum()), float(act["connects"].sum(min_count=1)),
+                              res.total("sqls", direction))
         rows.append({"direction": direction or "all", "calls": c.calls, "connects": c.connects,
                      "connect_rate": c.connect_rate, "sqls": c.sqls, "sql_per_connect": c.sql_per_connect,
                      "sql_per_call": c.sql_per_call})
@@ -179,14 +186,15 @@ class Snapshot:
         return {k: None if k in self.unknown else v for k, v in values.items()}
 
 
-#: The tables each headline counts from.
-HEADLINE_SOURCES = {"activities": ["calls", "connect_rate"], "reps": ["calls", "connect_rate", "reps_over_capacity"],
+#: What each headline counts from (tables, or a column: see `Warehouse.has`).
+HEADLINE_SOURCES = {"activities": ["calls", "connect_rate"], CONNECTS: ["connect_rate"],
+                    "reps": ["calls", "connect_rate", "reps_over_capacity"],
                     "leads": ["sqls", "target_sqls", "inbound_share", "hot_leads", "reps_over_capacity"],
                     "touchpoints": ["hot_leads"]}
 
 
 def snapshot(wh: Warehouse, period: Period, company: Company, reps: pd.DataFrame) -> Snapshot:
-    unknown = frozenset(k for table, keys in HEADLINE_SOURCES.items() if not wh.has(table) for k in keys)
+    unknown = frozenset(k for source, keys in HEADLINE_SOURCES.items() if not wh.has(source) for k in keys)
     return Snapshot(activity(wh, period, reps), results(wh, period, company), hot_leads(wh, period, company),
                     allocation(wh, month_to_date(period), company), unknown)
 

@@ -30,8 +30,10 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
     ("average_deal_size", "Average deal size (MRR)", "money", True),
 )
 
-#: The table each funnel count comes from: without it the count is unknown, not 0.
-FUNNEL_SOURCES = {"leads": ["new_leads"], "activities": ["meetings"],
+#: What each funnel count comes from (a table, or rows of one kind: see `Warehouse.has`): without it
+#: the count is unknown, not 0. An export of calls and e-mails only (Salesforce Tasks without Events)
+#: has no meetings at all, which is not zero meetings.
+FUNNEL_SOURCES = {"leads": ["new_leads"], "activities.type=meeting": ["meetings"],
                   "opportunities": ["opportunities", "won_deals", "won_mrr"]}
 
 

@@ -91,27 +91,39 @@ def say(text: str) -> None:
     display(Markdown(text))
 
 
-def absent(wh: Warehouse, tables: str | Sequence[str]) -> list[contract.Table]:
-    """The contract tables among `tables` that hold no data in `wh`."""
-    return [contract.table(t) for t in ([tables] if isinstance(tables, str) else tables) if not wh.has(t)]
+def absent(wh: Warehouse, sources: str | Sequence[str]) -> list[str]:
+    """The sources among `sources` (tables, "table.column" or "table.column=value", see
+    `Warehouse.has`) that hold no data in `wh`."""
+    return [s for s in ([sources] if isinstance(sources, str) else sources) if not wh.has(s)]
 
 
-def missing_sentence(missing: Sequence[contract.Table], what: str) -> str:
-    """"No ad spend loaded (ad_spend_daily): needed for CPL, CAC and ROAS." for the tables `missing`."""
-    labels = " or ".join(t.label for t in missing)
-    return f"No {labels} loaded ({', '.join(t.name for t in missing)}): needed for {what}."
+def missing_sentence(missing: Sequence[str], what: str) -> str:
+    """"No ad spend loaded (ad_spend_daily): needed for CPL, CAC and ROAS." for the sources `missing`;
+    a column says "activities.connected holds no values", a value "no activities of type 'meeting'"."""
+    tables = [contract.table(s) for s in missing if "." not in s]
+    parts = [f"No {' or '.join(t.label for t in tables)} loaded ({', '.join(t.name for t in tables)})"] \
+        if tables else []
+    for source in (s for s in missing if "." in s):
+        table, _, selector = source.partition(".")
+        column, _, value = selector.partition("=")
+        parts.append(f"no {table} of {column} '{value}'" if value else f"{table}.{column} holds no values")
+    text = "; ".join(parts)
+    return f"{text[:1].upper()}{text[1:]}: needed for {what}."
 
 
-def not_loaded_note(tables: Sequence[contract.Table]) -> str:
-    """The page banner's line for the tables a report reads that hold no data."""
-    return (f"Not loaded: {', '.join(t.named for t in tables)}. "
-            f"What needs {'it' if len(tables) == 1 else 'them'} says so on the page or shows n/a.")
+def not_loaded_note(tables: Sequence[contract.Table], empty_columns: Sequence[str] = ()) -> str:
+    """The page banner's line for the tables a report reads that hold no data, and the optional
+    columns it reads that hold no values ("activities.connected")."""
+    parts = ([f"Not loaded: {', '.join(t.named for t in tables)}."] if tables else []) + \
+        ([f"No values in {', '.join(empty_columns)}."] if empty_columns else [])
+    many = len(tables) + len(empty_columns) > 1
+    return " ".join(parts) + f" What needs {'them' if many else 'it'} says so on the page or shows n/a."
 
 
-def needs(wh: Warehouse, tables: str | Sequence[str], what: str) -> bool:
-    """Whether every table in `tables` holds data. If not, the section says so in one line, naming the
-    table(s) that would fill it, instead of showing zeros that mean "unknown"."""
-    if missing := absent(wh, tables):
+def needs(wh: Warehouse, sources: str | Sequence[str], what: str) -> bool:
+    """Whether every source in `sources` (tables, or see `Warehouse.has`) holds data. If not, the
+    section says so in one line, naming what would fill it, instead of showing zeros that mean "unknown"."""
+    if missing := absent(wh, sources):
         say(f"*{missing_sentence(missing, what)}*")
         return False
     return True

@@ -36,11 +36,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from revbook import clock, contract, paths, periods, settings
+from revbook.data import coverage
 from revbook.data.engines import connect
-from revbook.data.warehouse import MART_CACHE_ENV, PERIOD_ENV, QUERY_LOG_ENV, REPORT_ENV, mart_tables
+from revbook.data.warehouse import MART_CACHE_ENV, PERIOD_ENV, QUERY_LOG_ENV, REPORT_ENV, mart_columns, mart_tables
 from revbook.files import write_atomic
 from revbook.pages import report
-from revbook.periods import SCHEDULE_KINDS, Period
+from revbook.periods import Period
 from revbook.run import costs, index, kernels, render
 
 # papermill reports a parameter's annotation by name; values must fit these Python types.
@@ -155,7 +156,8 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
     that declares them, checked as the schedule's are."""
     try:
         sched = settings.schedule(schedule_name)
-        period = periods.resolve(SCHEDULE_KINDS[schedule_name], period_text)
+        assert sched.period is not None  # settings.schedule fills it in
+        period = periods.resolve(sched.period, period_text)
     except (settings.SettingsError, periods.PeriodError, clock.ClockError) as exc:
         raise PlanError(str(exc)) from None
     reserved = sorted({"period", "rep_id"} & set(overrides or {}))  # the run's own options set these
@@ -175,7 +177,7 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
     for spec in selected:
         if rep is not None and not spec.per_rep:
             continue  # --rep renders personal reports only
-        where = f"{schedule_name}.yaml job {spec.notebook}"
+        where = f"{settings.schedule_file(schedule_name).name} job {spec.notebook}"
         source = paths.notebooks_dir() / f"{spec.notebook}.ipynb"
         if not source.is_file():
             problems.append(f"{where}: no notebook {source}")
@@ -309,7 +311,7 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_
         attachments = render.attachments(nb)
         files = {name: f"{job.name}.{name}.csv" for name in attachments}
         page = render.html(nb, {**banner, "title": f"{job.department} / {job.name}", "index_href": "../index.html",
-                                "not_loaded": _not_loaded(query_log, banner["absent"])}, files)
+                                "not_loaded": _not_loaded(query_log, banner)}, files)
         for name, csv in attachments.items():  # utf-8 with BOM: Excel reads Japanese right
             write_atomic(html_path.with_name(files[name]), csv, encoding="utf-8-sig")
         write_atomic(metrics_path, json.dumps(render.metrics(nb), ensure_ascii=False, indent=2))
@@ -336,13 +338,17 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_
     return result
 
 
-def _not_loaded(query_log: Path, absent: str) -> str:
-    """The banner's note on the tables this report's marts read that hold no data ('' if none)."""
+def _not_loaded(query_log: Path, banner: dict[str, str]) -> str:
+    """The banner's note on the tables this report's marts read that hold no data, and the optional
+    columns they read that hold no values ('' if none)."""
     marts = {json.loads(line)["mart"] for line in query_log.read_text(encoding="utf-8").splitlines() if line} \
         if query_log.exists() else set()
-    read = set().union(*(mart_tables(m) for m in marts))
-    tables = [t for t in contract.TABLES if t.name in read and t.name in absent.split(",")]
-    return report.not_loaded_note(tables) if tables else ""
+    tables = set().union(*(mart_tables(m) for m in marts))
+    columns = set().union(*(mart_columns(m) for m in marts))
+    absent = [t for t in contract.TABLES if t.name in tables and t.name in banner["absent"].split(",")]
+    empty = [c for c in banner["empty_columns"].split(",") if c and c.partition(".")[0] in tables
+             and c.partition(".")[2] in columns]
+    return report.not_loaded_note(absent, empty) if absent or empty else ""
 
 
 # ---------------------------------------------------------------- orchestration
@@ -413,13 +419,14 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     On BigQuery the bytes each report would scan are printed first; `dry_run` stops there.
     `only_failed` re-runs just the reports whose last run in the period failed."""
     console = console or Console(stderr=True, soft_wrap=True)
+    recorded_as = settings.schedule_name(schedule_name)  # a schedule file of one's own: its stem
     try:
         period, jobs = plan(schedule_name, period_text, only, rep, overrides)
         if only_failed:
             failed_before = failed_keys(period)
             jobs = [j for j in jobs if j.key in failed_before]
             if not jobs:
-                console.print(f"{schedule_name} {period.label}: no failed reports to re-run")
+                console.print(f"{recorded_as} {period.label}: no failed reports to re-run")
                 return 0
     except PlanError as exc:
         console.print(f"[bold red]revbook run {schedule_name}: nothing was run[/]\n{escape(str(exc))}")
@@ -427,12 +434,14 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     with connect() as wh:
         if dry_run or wh.dialect == "bigquery":
             config = settings.warehouse().bigquery
-            estimates = costs.estimate(wh, [j.key for j in jobs], paths.outputs_dir(), schedule_name)
+            estimates = costs.estimate(wh, [j.key for j in jobs], paths.outputs_dir(), recorded_as)
             costs.show(console, estimates, wh.dialect, config.price_per_tib if config else None)
         if dry_run:
             return 0
         banner = {"period": period.label, "fingerprint": wh.fingerprint(), "code_version": code_version(),
-                  "generated_at": _now(), "absent": ",".join(t.name for t in contract.TABLES if not wh.has(t.name))}
+                  "generated_at": _now(), "absent": ",".join(t.name for t in contract.TABLES if not wh.has(t.name)),
+                  "empty_columns": ",".join(f"{h.table.name}.{c}" for h in coverage.holdings(wh) if h.rows
+                                            for c in h.empty_columns)}
         skipped = [_skipped(j, banner) for j in jobs if j.needs and not any(wh.has(t) for t in j.needs)]
     jobs = [j for j in jobs if j.key not in {r.key for r in skipped}]
     out = paths.outputs_dir() / period.label
@@ -441,15 +450,15 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
         console.print(f"  [yellow]skipped[/] {r.key}: {escape(r.error or '')}")
     if not jobs:
         if skipped:
-            _write_manifest(out, schedule_name, period, skipped, {"finished_at": _now(), "jobs": len(skipped),
+            _write_manifest(out, recorded_as, period, skipped, {"finished_at": _now(), "jobs": len(skipped),
                                                                   "data_fingerprint": banner["fingerprint"],
                                                                   "code_version": banner["code_version"]})
         else:
-            console.print(f"{schedule_name} {period.label}: no jobs scheduled in params/{schedule_name}.yaml")
+            console.print(f"{recorded_as} {period.label}: no jobs scheduled in {settings.schedule_file(schedule_name)}")
         index.build(paths.outputs_dir())
         return 0
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    console.print(f"[bold]{schedule_name} {period.label}[/]: {len(jobs)} report(s) on {workers} "
+    console.print(f"[bold]{recorded_as} {period.label}[/]: {len(jobs)} report(s) on {workers} "
                   f"worker(s), data {banner['fingerprint']}, code {banner['code_version']}")
     started, results = time.perf_counter(), list(skipped)
     log_path = out / "run.log"
@@ -508,7 +517,7 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
                     "jobs": len(jobs) + len(skipped), "finished": len(results), "failed": len(failed),
                     "skipped": len(skipped),
                     "data_fingerprint": banner["fingerprint"], "code_version": banner["code_version"]}
-        _write_manifest(out, schedule_name, period, results, run_info)
+        _write_manifest(out, recorded_as, period, results, run_info)
         index.build(paths.outputs_dir())
     skips = f", {len(skipped)} skipped" if skipped else ""
     console.print(f"{len(results) - len(failed) - len(skipped)} ok{skips}, {len(failed)} failed "
