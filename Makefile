@@ -37,8 +37,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## Create the environment (.venv or the active conda env) and install revbook
 
+# Only where nothing was ever loaded: after `revbook load`, a missing warehouse is an error, not the demo.
 $(WAREHOUSE): | $(STAMP)
-	$(BIN)/revbook demo --scale $(SCALE) --seed $(SEED) --out $(WAREHOUSE)
+	$(BIN)/revbook demo --unless-loaded --scale $(SCALE) --seed $(SEED) --out $(WAREHOUSE)
 
 demo: $(STAMP) ## Rebuild the demo warehouse (SCALE=1 SEED=42)
 	$(BIN)/revbook demo --scale $(SCALE) --seed $(SEED) --out $(WAREHOUSE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -22,6 +23,8 @@ TEST_SCALE = 0.05
 #: The suite's "today", a mid-month Wednesday; set for the kernels and workers every run starts too.
 TEST_TODAY = dt.date.fromisoformat(os.environ.get("REVBOOK_TEST_TODAY") or "2026-11-18")
 os.environ[clock.TODAY_ENV] = TEST_TODAY.isoformat()
+#: revbook's records of loads (paths.state_dir) go to a folder of the suite's own, never the checkout's.
+os.environ["REVBOOK_STATE"] = tempfile.mkdtemp(prefix="revbook-test-state-")
 #: The demos end at the last complete month, so notebooks run as-is on their default period.
 TEST_END = periods.last_complete("month", TEST_TODAY).label
 #: Seeds of the scale-0.05 demo most tests read and of the scale-1 demo planted truths are measured on.

@@ -16,7 +16,7 @@ import pytest
 from conftest import TEST_END
 
 
-def _processes_with(marker: str) -> list[str]:
+def processes_with(marker: str) -> list[str]:
     """Command lines of live processes whose environment holds `marker` (the run's kernels included)."""
     found = []
     for proc in Path("/proc").iterdir():
@@ -33,11 +33,14 @@ def _ctrl_c_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize("how", ["SIGTERM to the runner (cron, systemd)", "Ctrl-C (SIGINT to the process group)"])
+@pytest.mark.parametrize("how", ["SIGTERM to the runner (cron, systemd)", "Ctrl-C (SIGINT to the process group)",
+                                 "SIGHUP to the process group (the terminal closed)"])
 def test_a_stopped_run_leaves_nothing_behind_and_only_failed_finishes_it(demo_warehouse, tmp_path, how):
     marker = f"REVBOOK_TEST_RUN={uuid.uuid4().hex}"
+    temp = tmp_path / "tmp"  # where the run keeps its shared mart results
+    temp.mkdir()
     env = {**os.environ, "REVBOOK_WAREHOUSE": str(demo_warehouse), "REVBOOK_OUTPUTS": str(tmp_path),
-           marker.split("=")[0]: marker.split("=")[1]}
+           marker.split("=")[0]: marker.split("=")[1], "TMPDIR": str(temp)}
     command = [sys.executable, "-m", "revbook.cli", "run", "monthly", "--period", TEST_END, "--jobs", "2",
                "--only", "sales_ops,marketing,inside_sales,customer_success"]
     run = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -49,7 +52,7 @@ def test_a_stopped_run_leaves_nothing_behind_and_only_failed_finishes_it(demo_wa
     if how.startswith("SIGTERM"):
         run.send_signal(signal.SIGTERM)
     else:
-        os.killpg(run.pid, signal.SIGINT)
+        os.killpg(run.pid, signal.SIGHUP if how.startswith("SIGHUP") else signal.SIGINT)
     try:
         rest = run.communicate(timeout=90)[1]
     except subprocess.TimeoutExpired:  # a run hung on its way out fails here instead of holding up the suite
@@ -59,9 +62,10 @@ def test_a_stopped_run_leaves_nothing_behind_and_only_failed_finishes_it(demo_wa
     assert "interrupted: stopping the running reports" in rest and "revbook run: interrupted" in rest
     assert "Traceback" not in rest
     deadline = time.monotonic() + 5  # processes take a moment to go once the run has exited
-    while _processes_with(marker) and time.monotonic() < deadline:
+    while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _processes_with(marker) == []  # no worker, kernel parent or kernel left running
+    assert processes_with(marker) == []  # no worker, kernel parent or kernel left running
+    assert not list(temp.glob("revbook-marts-*"))  # the run's shared mart results went with it
 
     out = tmp_path / TEST_END
     assert not [p for p in out.rglob("*") if ".tmp" in p.name]  # nothing half-written

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("run",),
     ("cli",),
 )
-CORE_MODULES = {"__init__", "clock", "contract", "files", "metrics", "paths", "periods", "settings"}
+CORE_MODULES = {"__init__", "clock", "contract", "files", "locks", "metrics", "paths", "periods", "settings"}
 MAX_LINES = 600
 
 

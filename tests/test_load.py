@@ -146,7 +146,7 @@ def test_failed_load_leaves_previous_warehouse_untouched(tmp_path: Path, target:
     lines = str(caught.value).splitlines()
     assert lines[1:] == [f"  {v}" for v in caught.value.violations]
     assert sha256(target) == before
-    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+    assert sorted(p.name for p in target.parent.iterdir() if p.suffix != ".lock") == [target.name]
 
 
 def test_unreadable_source_leaves_previous_warehouse_untouched(tmp_path: Path,
@@ -158,7 +158,7 @@ def test_unreadable_source_leaves_previous_warehouse_untouched(tmp_path: Path,
     with pytest.raises(LoadError, match="cannot read"):
         build_warehouse({**tiny_lake(), "leads": bad}, target, {"source": "second"})
     assert sha256(target) == before
-    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+    assert sorted(p.name for p in target.parent.iterdir() if p.suffix != ".lock") == [target.name]
 
 
 def test_successful_load_replaces_warehouse(target: Path) -> None:
@@ -170,7 +170,7 @@ def test_successful_load_replaces_warehouse(target: Path) -> None:
         assert wh.meta()["source"] == "second"
         assert wh.fingerprint() == "given"
         assert wh.query("SELECT max(mrr) AS m FROM subscriptions")["m"][0] == 60000.0
-    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+    assert sorted(p.name for p in target.parent.iterdir() if p.suffix != ".lock") == [target.name]
 
 
 def test_fingerprint_follows_content() -> None:

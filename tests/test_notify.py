@@ -65,6 +65,7 @@ def test_sent_message_body_and_state(webhook: Webhook, tmp_path: Path) -> None:
             assert row[column] in line
     assert json.loads(state.read_text()) == {"sent": {"A000|usage_drop": DAY, "A001|usage_drop": DAY}}
     assert not list(state.parent.glob("*.tmp"))
+    assert state.stat().st_mode & 0o777 == 0o600  # which accounts alerted: not for a web server to serve
     assert_no_secret(result, state)
 
 

@@ -65,6 +65,20 @@ def test_parameter_outside_its_choices(project):
         runner.plan("monthly", TEST_END)
 
 
+def test_a_parameter_below_its_floor_and_a_typo_in_company_yaml_stop_the_run_before_any_kernel(project):
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/revenue_overview\n    parameters: {trend_months: -5}\n")
+    with pytest.raises(PlanError, match="parameter 'trend_months' must be at least 2, got -5"):
+        runner.plan("monthly", TEST_END)
+    write_schedule(project, "jobs:\n  - notebook: sales_ops/revenue_overview\n")
+    company = project / "params" / "company.yaml"
+    company.write_text(company.read_text(encoding="utf-8").replace("currency:", "curency:", 1), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "revbook.cli", "run", "monthly", "--period", TEST_END],
+                            capture_output=True, text=True, env=_env(project))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "company.yaml: curency: Extra inputs are not permitted" in " ".join(result.stderr.split())
+    assert not (project / "outputs").exists()
+
+
 def test_a_parameter_comment_declares_its_choices_and_campaign_roi_declares_marketings_models():
     """The runner learns allowed values from the notebook, not from a department module."""
     declared = papermill.inspect_notebook(str(ROOT / "notebooks" / "marketing" / "campaign_roi.ipynb"))

@@ -17,17 +17,21 @@ from rich.console import Console
 from rich.markup import escape
 
 from revbook import paths
+from revbook.files import quiet_when_closed
 
-console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(file=quiet_when_closed(sys.stderr), highlight=False, soft_wrap=True)
 
 
 def _demo(args: argparse.Namespace) -> int:
     from revbook import contract, demo, periods
-    from revbook.data import load
+    from revbook.data import load, loads
     from revbook.data.duckdb_engine import DuckDBWarehouse
 
     end = args.end or periods.last_complete("month").label
     target = Path(args.out) if args.out else paths.warehouse_path()
+    if args.unless_loaded and (gone := loads.gone_message(target)):
+        console.print(f"[bold red]revbook demo:[/] {escape(gone)}")
+        return 2
     started = time.perf_counter()
     console.print(f"generating the demo company: scale {args.scale}, seed {args.seed}, 24 months to {end}")
     meta = {"source": "demo", "scale": str(args.scale), "seed": str(args.seed), "end_month": end}
@@ -42,22 +46,30 @@ def _demo(args: argparse.Namespace) -> int:
         console.print(f"[yellow]warning[/] {escape(str(w))}")
     with DuckDBWarehouse(target) as wh:
         counts = {t.name: len(wh.con.table(t.name)) for t in contract.TABLES}
+    loads.forget(target)  # the demo, built on purpose, holds it now
     rows = ", ".join(f"{name} {n:,}" for name, n in counts.items())
     console.print(f"wrote {target} in {time.perf_counter() - started:.1f}s ({rows})")
     return 0
 
 
 def _load(args: argparse.Namespace) -> int:
-    from revbook.data import load, mapping
+    from revbook.data import load, loads, mapping
+    from revbook.data.duckdb_engine import DuckDBWarehouse
 
     target = Path(args.out) if args.out else paths.warehouse_path()
     map_file = Path(args.map) if args.map else paths.params_dir() / "mapping.yaml"
     names = mapping.read(map_file) if args.map or map_file.is_file() else None
     if names is not None:
         console.print(f"mapping names with {map_file}")
-    warnings = load.load_folder(Path(args.folder), target, names)
+    try:  # progress is written past rich's buffer, which would print a line Ctrl-C cut short again
+        warnings = load.load_folder(Path(args.folder), target, names, lambda line: print(line, file=console.file))
+    except load.LoadInterrupted as exc:  # Ctrl-C: one line, not DuckDB's "Query interrupted" traceback
+        console.print(f"[bold red]revbook load:[/] {escape(str(exc))}")
+        return 130
     for w in warnings:
         console.print(f"[yellow]warning[/] {escape(str(w))}")
+    with DuckDBWarehouse(target) as wh:  # from now on a missing warehouse is an error, never the demo
+        loads.record(target, Path(args.folder), wh.fingerprint())
     console.print(f"loaded {args.folder} into {target}")
     return 0
 
@@ -108,6 +120,9 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=42)
     d.add_argument("--end", help="last month of the 24, YYYY-MM (default: last complete month)")
     d.add_argument("--out", help="warehouse file (default: data/revbook.duckdb or $REVBOOK_WAREHOUSE)")
+    d.add_argument("--unless-loaded", action="store_true",
+                   help="refuse (exit 2) where your own data was loaded: make monthly builds the demo only where "
+                        "nothing ever was")
     d.set_defaults(func=_demo)
 
     ld = sub.add_parser("load", help="validate a folder of <table>.csv/.parquet exports, then replace the warehouse")

@@ -1,7 +1,7 @@
 """Where revbook's files live: project root, params, warehouse file, outputs.
 
 Each can be moved with an environment variable (REVBOOK_ROOT, REVBOOK_WAREHOUSE,
-REVBOOK_OUTPUTS) so tests and cron jobs can point at their own copies.
+REVBOOK_OUTPUTS, REVBOOK_STATE) so tests and cron jobs can point at their own copies.
 """
 
 from __future__ import annotations
@@ -39,3 +39,11 @@ def warehouse_path() -> Path:
     if env := os.environ.get("REVBOOK_WAREHOUSE"):
         return Path(env).resolve()
     return project_root() / "data" / "revbook.duckdb"
+
+
+def state_dir() -> Path:
+    """revbook's own records about this checkout, kept apart from data/ and outputs/ so that losing
+    either is noticed (git-ignored .revbook/; REVBOOK_STATE overrides)."""
+    if env := os.environ.get("REVBOOK_STATE"):
+        return Path(env).resolve()
+    return project_root() / ".revbook"

@@ -33,30 +33,44 @@ class DuckDBWarehouse(Warehouse):
         config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit} if memory_limit else {}
         if read_only:  # spill files of concurrent readers (one per report kernel) must not collide
             config["temp_directory"] = os.path.join(tempfile.gettempdir(), f"revbook-duckdb-{os.getpid()}")
-        self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        except duckdb.Error as exc:
+            if not read_only:  # building: a full disk is told from its cause (load._guarded)
+                raise WarehouseError(f"cannot create a DuckDB warehouse at {self.path} ({exc})") from exc
+            raise self._unreadable(exc) from None
         self.con.execute("SET TimeZone = 'UTC'")
+
+    def _unreadable(self, exc: duckdb.Error) -> WarehouseError:
+        """A file DuckDB cannot open or read (truncated, corrupt, not DuckDB, locked by a writer), in
+        words that say what to do instead of DuckDB's traceback."""
+        if "Could not set lock" in str(exc):
+            return WarehouseError(f"{self.path} is open for writing in another program ({exc}): close it there "
+                                  "and try again")
+        return WarehouseError(f"{self.path} is not a readable DuckDB warehouse ({exc}): load your data again with "
+                              "`revbook load DIR` (or build the demo with `revbook demo`)")
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         try:
             return self.con.execute(sql, params or None).df()
         except duckdb.CatalogException as exc:
             raise WarehouseError(f"{exc} (warehouse {self.path})") from None
+        except duckdb.IOException as exc:  # a truncated file opens, then fails on the first block it lacks
+            raise self._unreadable(exc) from None
+
+    def _rows(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        try:
+            return self.con.execute(sql, params).fetchall()
+        except duckdb.IOException as exc:
+            raise self._unreadable(exc) from None
 
     def table_columns(self, table: str) -> dict[str, str] | None:
-        rows = self.con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = $t ORDER BY ordinal_position",
-            {"t": table},
-        ).fetchall()
+        rows = self._rows("SELECT column_name, data_type FROM information_schema.columns "
+                          "WHERE table_name = $t ORDER BY ordinal_position", {"t": table})
         return {name: type_ for name, type_ in rows} or None
 
     def fingerprint(self) -> str:
-        if self.table_columns(META_TABLE) is None:
-            return "unknown"
-        row = self.con.execute(
-            f"SELECT value FROM {META_TABLE} WHERE key = 'fingerprint'"
-        ).fetchone()
-        return row[0] if row else "unknown"
+        return self.meta().get("fingerprint", "unknown")
 
     def describe(self) -> str:
         return str(self.path)
@@ -65,7 +79,7 @@ class DuckDBWarehouse(Warehouse):
         """Provenance written when the warehouse was built (source, fingerprint, built_at)."""
         if self.table_columns(META_TABLE) is None:
             return {}
-        return dict(self.con.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
+        return dict(self._rows(f"SELECT key, value FROM {META_TABLE}"))
 
     def close(self) -> None:
         self.con.close()

@@ -4,15 +4,18 @@ The new warehouse is written to a temporary file next to the target. Sources are
 as they are (CSV as all-VARCHAR text, Parquet and DataFrames with their own types), the
 contract is validated on the staged tables, and only a clean lake becomes typed tables
 (contract columns, order and types) plus provenance in META_TABLE. The finished file then
-replaces the target with one os.replace(); on any error the target is left untouched.
+replaces the target with one os.replace(); on any error, a full disk or Ctrl-C the target is left
+untouched, and each says so in a sentence (LoadError, LoadInterrupted).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeAlias
@@ -22,9 +25,9 @@ import pandas as pd
 import sqlglot
 from sqlglot import exp
 
-from revbook import contract
+from revbook import contract, locks
 from revbook.data.duckdb_engine import META_TABLE, DuckDBWarehouse
-from revbook.data.mapping import ExportMapping, MappingError, apply, file_stem
+from revbook.data.mapping import CSV_READER, ExportMapping, MappingError, apply, csv_problem, file_stem
 from revbook.data.validate import Violation, cast_to_contract, same_type, validate
 
 Source: TypeAlias = Path | pd.DataFrame
@@ -33,6 +36,8 @@ SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _FRAME_VIEW = "_revbook_frame"
 #: DuckDB's memory while building (it spills to disk beyond): sorting 150M usage rows stays in a few GiB.
 BUILD_MEMORY_LIMIT = "2GB"
+#: A full disk, a full quota, and a file size limit (ulimit -f): the build cannot write the new warehouse.
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class LoadError(RuntimeError):
@@ -47,15 +52,57 @@ class LoadError(RuntimeError):
         self.violations = list(violations)
 
 
-def build_warehouse(sources: Mapping[str, Source], target: Path,
-                    meta: Mapping[str, str]) -> list[Violation]:
+class LoadInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a load before it replaced the warehouse, which is unchanged."""
+
+
+def _causes(exc: BaseException | None) -> Iterator[BaseException]:
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C as Python (KeyboardInterrupt) or DuckDB (a query it interrupted) reports it."""
+    return isinstance(exc, (KeyboardInterrupt, duckdb.InterruptException)) or (
+        type(exc) is RuntimeError and str(exc) == "Query interrupted")
+
+
+def _no_space(exc: BaseException) -> str | None:
+    """The system's words for a full disk, if that is what `exc` is (DuckDB gives them as text)."""
+    if isinstance(exc, OSError):
+        return exc.strerror if exc.errno in _NO_SPACE else None
+    if isinstance(exc, duckdb.Error):
+        return next((os.strerror(e) for e in _NO_SPACE if os.strerror(e) in str(exc)), None)
+    return None
+
+
+@contextmanager
+def _guarded(target: Path) -> Iterator[None]:
+    """Ctrl-C and a full disk, wherever in a load they strike (in Python or in DuckDB, maybe inside a
+    LoadError "cannot read the source …"), become LoadInterrupted and a LoadError that name them."""
+    try:
+        yield
+    except BaseException as exc:
+        chain = list(_causes(exc))
+        if any(map(_interrupted, chain)):
+            raise LoadInterrupted(f"interrupted; the warehouse {target} is unchanged") from exc
+        if reason := next(filter(None, map(_no_space, chain)), None):
+            raise LoadError(f"no space left on device while writing the new warehouse in {target.parent} "
+                            f"({reason}); {target} is unchanged: free some space there and load again") from exc
+        raise
+
+
+def build_warehouse(sources: Mapping[str, Source], target: Path, meta: Mapping[str, str],
+                    progress: Callable[[str], None] = lambda line: None) -> list[Violation]:
     """Build a validated warehouse from `sources` (contract table -> file or frame) at `target`.
 
     Any subset of the contract's tables may be given: an absent table is built empty, an absent
     optional column is left empty, so every mart runs and every report says what it lacks. `meta`
     is stored in META_TABLE with 'fingerprint' (sha256 of the sources unless given), 'built_at',
-    'contract_tables' and 'tables_with_data'. Returns the warnings; raises LoadError, leaving
-    `target` byte-identical, when any contract rule is broken.
+    'contract_tables' and 'tables_with_data'. `progress` is told each step as it starts. Returns the
+    warnings; raises LoadError, leaving `target` byte-identical, when any contract rule is broken or the
+    disk is full, and LoadInterrupted on Ctrl-C.
     """
     for name in sources:
         contract.table(name)  # a KeyError names the known tables
@@ -63,9 +110,11 @@ def build_warehouse(sources: Mapping[str, Source], target: Path,
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        with DuckDBWarehouse(temp, read_only=False, memory_limit=BUILD_MEMORY_LIMIT) as wh:
+        with _guarded(target), DuckDBWarehouse(temp, read_only=False, memory_limit=BUILD_MEMORY_LIMIT) as wh:
             for name, source in sources.items():
+                progress(f"reading {_describe(source)} (table {name})")
                 _stage(wh.con, name, source)
+            progress("validating against the data contract")
             violations = validate(wh)
             errors = [v for v in violations if v.severity == "error"]
             if errors:
@@ -74,6 +123,7 @@ def build_warehouse(sources: Mapping[str, Source], target: Path,
                     f"{target} is unchanged\n" + "\n".join(f"  {v}" for v in errors),
                     errors,
                 )
+            progress("writing the typed tables")
             for table in contract.TABLES:
                 _type_table(wh, table)
             violations += _created_from_history(wh) + _closed_against_history(wh)
@@ -83,19 +133,22 @@ def build_warehouse(sources: Mapping[str, Source], target: Path,
             stamp.setdefault("fingerprint", fingerprint(sources))
             _write_meta(wh.con, stamp)
             wh.con.execute("CHECKPOINT")
-        os.replace(temp, target)
+        with locks.hold(locks.warehouse_lock(target), f"revbook load into {target}", progress):
+            os.replace(temp, target)  # never under a running report: it waits for the run to end
     finally:
         for leftover in (temp, temp.with_name(temp.name + ".wal")):
             leftover.unlink(missing_ok=True)
     return violations
 
 
-def load_folder(folder: Path, target: Path, mapping: ExportMapping | None = None) -> list[Violation]:
+def load_folder(folder: Path, target: Path, mapping: ExportMapping | None = None,
+                progress: Callable[[str], None] = lambda line: None) -> list[Violation]:
     """Build the warehouse at `target` from <table>.csv / .csv.gz / .parquet files in `folder`.
 
     Files not named after a contract table (or, with `mapping`, the file it names) are returned as
     warnings (rule extra_file), and so are contract tables without a file (missing_table: built
     empty); a folder with none is an error. `mapping` renames and recodes the files it covers.
+    `progress` and the errors are build_warehouse's.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -104,19 +157,22 @@ def load_folder(folder: Path, target: Path, mapping: ExportMapping | None = None
              if p.is_file() and not p.name.startswith(".")}
     sources: dict[str, Source] = {}
     used: set[str] = set()
-    for table in contract.TABLES:
-        stem = file_stem(mapping, table.name)
-        found = [files[n] for n in (stem + s for s in SUFFIXES) if n in files]
-        if len(found) > 1:
-            raise LoadError(f"{folder} has {' and '.join(p.name for p in found)} for table "
-                            f"{table.name}: keep one file per table")
-        if found:
-            used.add(found[0].name)
-            spec = mapping.tables.get(table.name) if mapping else None
-            try:
-                sources[table.name] = apply(table.name, spec, found[0]) if spec else found[0]
-            except (MappingError, duckdb.Error) as exc:
-                raise LoadError(f"cannot map {found[0]} to table {table.name}: {exc}") from exc
+    with _guarded(target):
+        for table in contract.TABLES:
+            stem = file_stem(mapping, table.name)
+            found = [files[n] for n in (stem + s for s in SUFFIXES) if n in files]
+            if len(found) > 1:
+                raise LoadError(f"{folder} has {' and '.join(p.name for p in found)} for table "
+                                f"{table.name}: keep one file per table")
+            if found:
+                used.add(found[0].name)
+                spec = mapping.tables.get(table.name) if mapping else None
+                if spec:
+                    progress(f"mapping {found[0]} to table {table.name}")
+                try:
+                    sources[table.name] = apply(table.name, spec, found[0]) if spec else found[0]
+                except (MappingError, duckdb.Error) as exc:
+                    raise LoadError(f"cannot map {found[0]} to table {table.name}: {exc}") from exc
     if not sources:
         expected = ", ".join(f"{t.name}.csv or {t.name}.parquet" for t in contract.TABLES)
         seen = f"; found only {', '.join(files)}" if files else " (the folder is empty)"
@@ -126,7 +182,7 @@ def load_folder(folder: Path, target: Path, mapping: ExportMapping | None = None
                        f"{name} in {folder} is not named after a contract table (nor mapped to one); ignored",
                        "warning")
              for name in files if name not in used]
-    return extra + build_warehouse(sources, target, {"source": "load", "folder": str(folder)})
+    return extra + build_warehouse(sources, target, {"source": "load", "folder": str(folder)}, progress)
 
 
 def fingerprint(sources: Mapping[str, Source]) -> str:
@@ -152,6 +208,7 @@ def _ident(name: str) -> str:
 def _stage(con: duckdb.DuckDBPyConnection, name: str, source: Source) -> None:
     """Copy `source` as is into table `name`: CSV as all-VARCHAR text, others typed."""
     create = f"CREATE TABLE {_ident(name)} AS SELECT * FROM "
+    reader = ""
     try:
         if isinstance(source, pd.DataFrame):
             con.register(_FRAME_VIEW, source)
@@ -164,12 +221,14 @@ def _stage(con: duckdb.DuckDBPyConnection, name: str, source: Source) -> None:
         if path.name.endswith(".parquet"):
             reader = "read_parquet($path)"
         elif path.name.endswith((".csv", ".csv.gz")):
-            reader = "read_csv($path, header = true, all_varchar = true)"  # sniffs BOM, gzip
+            reader = CSV_READER  # sniffs BOM, gzip
         else:
             raise LoadError(f"cannot read {path} for table {name}: expected "
                             f"{' or '.join(SUFFIXES)}")
         con.execute(create + reader, {"path": str(path)})
     except duckdb.Error as exc:
+        if reader == CSV_READER:
+            raise LoadError(f"{source} (table {name}): {csv_problem(Path(source), exc)}") from exc
         raise LoadError(f"cannot read the source of table {name} ({_describe(source)}): "
                         f"{exc}") from exc
 

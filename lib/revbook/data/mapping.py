@@ -20,6 +20,9 @@ tables:
 
 from __future__ import annotations
 
+import codecs
+import gzip
+import io
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from revbook import contract
 
 _TRUE = {"true", "1", "yes", "t", "y"}
+#: The longest CSV line (record) a load reads, in bytes. DuckDB's default, 2,000,000, is less than one
+#: long memo or e-mail body; beyond this the load names the line instead. DuckDB reads in buffers of
+#: twice that (set: its default, 16 lines' worth, is a 1 GiB block per file at this size).
+MAX_LINE_BYTES = 16 * 2**20
+#: How a CSV export is read: as text (the contract types are checked and cast later), header first.
+CSV_READER = ("read_csv($path, header = true, all_varchar = true, "
+              f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {2 * MAX_LINE_BYTES})")
 
 
 class ColumnSource(BaseModel):
@@ -89,13 +99,77 @@ def file_stem(mapping: ExportMapping | None, table: str) -> str:
     return found.file if found and found.file else table
 
 
+def csv_problem(path: Path, exc: duckdb.Error) -> str:
+    """DuckDB's error reading CSV `path`, in words a user can act on. A file not in UTF-8 or a line over
+    MAX_LINE_BYTES gets where and what to do (DuckDB quotes the whole line and suggests options revbook
+    has not got); any other error is DuckDB's, each of its lines cut to 300 characters."""
+    text = str(exc)
+    if "not utf-8 encoded" in text:
+        return _not_utf8(path)
+    if "Maximum line size" in text:
+        line = _long_line(path)
+        return (f"{f'line {line}' if line else 'a line'} is longer than {MAX_LINE_BYTES // 2**20} MB, the most "
+                "revbook reads in one line: shorten that field (a memo, an e-mail body) in the export and load again")
+    return "\n".join(part if len(part) <= 300 else part[:300] + "…" for part in text.splitlines())
+
+
+def _open(path: Path) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
+
+
+def _not_utf8(path: Path) -> str:
+    """Where `path` first breaks UTF-8 and, if that line reads as cp932, that it is Excel's Japanese CSV."""
+    decoder, lines = codecs.getincrementaldecoder("utf-8")(), 0
+    with _open(path) as f:
+        while chunk := f.read(2**20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                data, at = exc.object, exc.start  # a partial character held over from the last chunk, then this one
+                start, end = data.rfind(b"\n", 0, at) + 1, data.find(b"\n", at)
+                guess = _looks_like(data[start:end if end >= 0 else None])
+                line = lines + 1 + data.count(b"\n", 0, at)
+                return f"not UTF-8 ({guess}first at line {line}); save it as UTF-8 (CSV UTF-8 in Excel) and load again"
+            lines += chunk.count(b"\n")
+    return "not UTF-8; save it as UTF-8 (CSV UTF-8 in Excel) and load again"
+
+
+def _looks_like(line: bytes) -> str:
+    try:
+        codecs.getincrementaldecoder("cp932")().decode(line)  # not final: a character cut at a chunk's end is fine
+    except UnicodeDecodeError:
+        return ""
+    return "it looks like Shift-JIS/cp932, as Excel saves Japanese CSVs; "
+
+
+def _long_line(path: Path) -> int | None:
+    """The number of the first line of `path` (1: the header) longer than MAX_LINE_BYTES, read in
+    chunks (the line may be any size); None when only a quoted record spanning lines is."""
+    line, length = 1, 0
+    with _open(path) as f:
+        while chunk := f.read(2**20):
+            *ended, rest = chunk.split(b"\n")
+            for part in ended:
+                if length + len(part) + 1 > MAX_LINE_BYTES:  # DuckDB counts the newline
+                    return line
+                line, length = line + 1, 0
+            length += len(rest)
+            if length > MAX_LINE_BYTES:
+                return line
+    return None
+
+
 def _read_source(path: Path) -> pd.DataFrame:
     """A source file as text columns (CSV) or as its own types (Parquet)."""
     parquet = path.name.endswith(".parquet")
-    reader = "read_parquet($path)" if parquet else "read_csv($path, header = true, all_varchar = true)"
     con = duckdb.connect()
     try:
-        return con.execute(f"SELECT * FROM {reader}", {"path": str(path)}).df()
+        return con.execute(f"SELECT * FROM {'read_parquet($path)' if parquet else CSV_READER}",
+                           {"path": str(path)}).df()
+    except duckdb.Error as exc:
+        if parquet:
+            raise
+        raise MappingError(csv_problem(path, exc)) from exc
     finally:
         con.close()
 

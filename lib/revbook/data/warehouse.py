@@ -234,7 +234,8 @@ class Warehouse(ABC):
         folder = os.environ.get(MART_CACHE_ENV)
         if not folder:
             return None
-        key = json.dumps([self.dialect, self.describe(), name, encoded], sort_keys=True, ensure_ascii=False)
+        data = self.__dict__.setdefault("_fingerprint", self.fingerprint())  # the data, not just its place
+        key = json.dumps([self.dialect, self.describe(), data, name, encoded], sort_keys=True, ensure_ascii=False)
         return Path(folder) / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pickle"
 
     def run_mart(self, name: str, params: Mapping[str, Any]) -> pd.DataFrame:

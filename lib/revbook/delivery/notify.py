@@ -243,7 +243,8 @@ def _record(state_path: Path, keys: list[str], day: str) -> None:
     if today is not None:
         cutoff = today - dt.timedelta(days=KEEP_DAYS)
         sent = {k: v for k, v in sent.items() if (first := _date(v)) is not None and first >= cutoff}
-    write_atomic(path, json.dumps({"sent": dict(sorted(sent.items()))}, indent=1, ensure_ascii=False) + "\n")
+    text = json.dumps({"sent": dict(sorted(sent.items()))}, indent=1, ensure_ascii=False) + "\n"
+    write_atomic(path, text, private=True)  # which accounts alerted, and when: not for a web server
 
 
 def _date(text: str) -> dt.date | None:

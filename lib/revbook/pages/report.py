@@ -129,12 +129,14 @@ def needs(wh: Warehouse, sources: str | Sequence[str], what: str) -> bool:
     return True
 
 
-_MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_[]{}()#+-.!|~"})
+#: Markdown punctuation, and ":" "@" too: escaped, they keep a URL, www. or e-mail address in the data from
+#: becoming a live link (nbconvert's mistune links bare http(s)://, JupyterLab's GFM www. and e-mails too).
+_MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_[]{}()#+-.!|~:@"})
 
 
 def md(value: object) -> str:
     """A data value (campaign or rep name, ...) made safe to put in Markdown prose: HTML-escaped and
-    with Markdown punctuation backslash-escaped, so it shows as written and never as markup."""
+    with Markdown punctuation backslash-escaped, so it shows as written and never as markup or a link."""
     return html.escape(str(value).translate(_MARKDOWN_SPECIALS), quote=False)
 
 

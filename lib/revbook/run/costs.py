@@ -37,8 +37,8 @@ def recorded(outputs: Path, schedule: str) -> dict[str, list[dict[str, Any]]]:
     """Each report's mart calls on its most recent recorded run of `schedule`, by report key."""
     runs = []
     for path in outputs.glob(f"*/{index.MANIFEST}"):
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        if manifest.get("schedule") == schedule:
+        manifest = index.read_manifest(path.parent)
+        if manifest is not None and manifest.get("schedule") == schedule:
             runs.append(manifest)
     runs.sort(key=lambda m: m.get("last_run", {}).get("finished_at", ""))
     found: dict[str, list[dict[str, Any]]] = {}

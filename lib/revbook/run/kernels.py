@@ -231,26 +231,28 @@ def warm() -> None:
     plt.close(fig)
 
 
-def _die_with(worker: int) -> None:
-    """Have Linux kill this process as soon as the worker that started it dies, however it dies, so
-    no kernel parent outlives a stopped run. (Its kernels watch it in turn: parent_handle.)"""
+def die_with(parent: int, signum: int = signal.SIGKILL) -> None:
+    """Have Linux send this process `signum` as soon as `parent`, which started it, dies, however it
+    dies (SIGKILL included), so nothing of a stopped run outlives it: workers die with the runner,
+    kernel parents with their worker (and kernels watch theirs: parent_handle)."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: stdin closing still ends us
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum)
+    except (OSError, AttributeError):  # not Linux: a closed pipe still ends us, later
         return
-    if os.getppid() != worker:  # it died before we asked
+    if os.getppid() != parent:  # it died before we asked
         os._exit(0)
 
 
 def serve(requests: IO[str], out: IO[str], worker: int) -> None:
     """Import PRELOAD and warm up, say ready, then fork one kernel per request line until stdin
     closes."""
-    _die_with(worker)
+    die_with(worker)
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
     for name in PRELOAD:
         importlib.import_module(name)
     warm()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker stops kernels; Ctrl-C is not for us
+    for signum in (signal.SIGINT, signal.SIGHUP):  # the worker stops kernels; Ctrl-C or a hang-up is not for us
+        signal.signal(signum, signal.SIG_IGN)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     out.write(json.dumps({"ready": os.getpid()}) + "\n")
     out.flush()

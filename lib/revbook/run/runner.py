@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import traceback
@@ -35,11 +36,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from revbook import clock, contract, paths, periods, settings
+from revbook import clock, contract, locks, paths, periods, settings
 from revbook.data import coverage
 from revbook.data.engines import connect
 from revbook.data.warehouse import MART_CACHE_ENV, PERIOD_ENV, QUERY_LOG_ENV, REPORT_ENV, mart_columns, mart_tables
-from revbook.files import write_atomic
+from revbook.files import private_dir, quiet_when_closed, safe_name, write_atomic
 from revbook.pages import report
 from revbook.periods import Period
 from revbook.run import costs, index, kernels, render
@@ -70,9 +71,10 @@ class Job:
 
     @property
     def name(self) -> str:
-        """Output name: <report> or <report>--<rep_id> for a personal report."""
+        """Output name: <report> or <report>--<rep> for a personal report, <rep> the rep id made a safe
+        file name (the id comes from data: it must not pick where a page is written)."""
         report = self.notebook.rsplit("/", 1)[-1]
-        return f"{report}--{self.rep_id}" if self.rep_id else report
+        return f"{report}--{safe_name(self.rep_id)}" if self.rep_id else report
 
     @property
     def key(self) -> str:
@@ -109,8 +111,10 @@ class Result:
 
 
 #: A parameter whose value is one of a fixed set says so at the end of its comment in the notebook's
-#: parameters cell: `attribution: str = "first_touch"  # how leads are credited; one of: a, b, c`.
+#: parameters cell: `attribution: str = "first_touch"  # how leads are credited; one of: a, b, c`;
+#: a number with a floor says "at least N": `window_months: int = 12  # months of history; at least 1`.
 _ONE_OF = re.compile(r"\bone of:\s*(\w+(?:\s*,\s*\w+)*)\s*$")
+_AT_LEAST = re.compile(r"\bat least (-?\d+(?:\.\d+)?)\b")
 
 
 def choices(declared: dict[str, Any]) -> tuple[str, ...] | None:
@@ -129,16 +133,19 @@ def _check_value(job: str, name: str, value: Any, declared: dict[str, Any]) -> l
         return [] if types is None else [f"{job}: parameter {name!r} must be {expected}, got {value!r}"]
     if not isinstance(value, types):
         return [f"{job}: parameter {name!r} must be {expected}, got {type(value).__name__} {value!r}"]
+    floor = _AT_LEAST.search(declared.get("help") or "")
+    if floor and not isinstance(value, bool) and isinstance(value, (int, float)) and value < float(floor.group(1)):
+        return [f"{job}: parameter {name!r} must be at least {floor.group(1)}, got {value!r}"]
     return []
 
 
 def failed_keys(period: Period) -> set[str]:
     """Reports whose last run in `period` failed (or never finished), from its manifest."""
-    path = paths.outputs_dir() / period.label / index.MANIFEST
-    if not path.exists():
-        raise PlanError(f"--only-failed: no earlier run of {period.label} ({path} is missing)")
-    reports = json.loads(path.read_text(encoding="utf-8")).get("reports", {})
-    return {key for key, entry in reports.items() if entry.get("status") not in ("ok", "skipped")}
+    folder = paths.outputs_dir() / period.label
+    manifest = index.read_manifest(folder)
+    if manifest is None:
+        raise PlanError(f"--only-failed: no earlier run of {period.label} ({folder / index.MANIFEST} is missing)")
+    return {key for key, entry in manifest["reports"].items() if entry.get("status") not in index.SETTLED}
 
 
 def _inspect(source: Path) -> tuple[str | None, dict[str, Any], tuple[str, ...]]:
@@ -158,6 +165,8 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
         sched = settings.schedule(schedule_name)
         assert sched.period is not None  # settings.schedule fills it in
         period = periods.resolve(sched.period, period_text)
+        settings.company()  # every report reads it: a typo is found here, not in each kernel
+        settings.warehouse()
     except (settings.SettingsError, periods.PeriodError, clock.ClockError) as exc:
         raise PlanError(str(exc)) from None
     reserved = sorted({"period", "rep_id"} & set(overrides or {}))  # the run's own options set these
@@ -235,7 +244,7 @@ _in_report = False  # true in a worker while a report executes: the one place a 
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM as Ctrl-C in the runner: unwind through `finally` blocks (workers told, manifest written)."""
+    """SIGTERM or SIGHUP as Ctrl-C in the runner: unwind through `finally` blocks (workers told, manifest written)."""
     raise KeyboardInterrupt
 
 
@@ -251,15 +260,20 @@ def _stop_worker(signum: int, frame: object) -> None:
     _stopping = True
 
 
-def _quiet_worker(log_path: str) -> None:
+def _quiet_worker(log_path: str, runner_pid: int) -> None:
     """Send worker and kernel stderr (kernel start-up chatter, warnings) to the run log; stop on
-    SIGTERM and Ctrl-C the same way, once, so papermill shuts the kernel down instead of orphaning it.
-    Start the worker's kernel parent, which imports the notebooks' heavy modules once."""
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    SIGTERM, SIGHUP and Ctrl-C the same way, once, so papermill shuts the kernel down instead of
+    orphaning it; die with the runner if it is killed outright (SIGKILL: no one is left to take a
+    result, and the kernel parent and kernels follow). Start the worker's kernel parent, which
+    imports the notebooks' heavy modules once."""
+    kernels.die_with(runner_pid)
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)  # tracebacks quote data: not for a web server to serve
     os.dup2(fd, 2)
     os.close(fd)
     logging.basicConfig(level=logging.WARNING, force=True)
     signal.signal(signal.SIGTERM, _stop_worker)
+    signal.signal(signal.SIGHUP, _stop_worker)
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # started with Ctrl-C ignored (nohup &): keep it so
         signal.signal(signal.SIGINT, _stop_worker)
     kernels.ForkedKernelManager.parent_process = kernels.KernelParent()
@@ -285,7 +299,7 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_
     global _in_report
     started = time.perf_counter()
     out = Path(out_dir)
-    executed = out / "_executed" / job.department / f"{job.name}.ipynb"
+    executed = private_dir(out / "_executed") / job.department / f"{job.name}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     params = {"period": period, **job.parameters, **({"rep_id": job.rep_id} if job.rep_id else {})}
     query_log = executed.with_suffix(".queries.jsonl")
@@ -382,10 +396,19 @@ def _skipped(job: Job, banner: dict[str, str]) -> Result:
 
 
 def _write_manifest(out: Path, schedule: str, period: Period, results: list[Result],
-                    run_info: dict[str, Any]) -> dict[str, Any]:
+                    run_info: dict[str, Any], scheduled: set[str] | None = None) -> dict[str, Any]:
+    """Merge a run's results into the period's manifest. `scheduled`, the keys of the whole schedule
+    when the run covered it, retires the entries of reports no longer in it (a rep who left)."""
     path = out / index.MANIFEST
-    manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"reports": {}}
+    manifest = index.read_manifest(out) or {"reports": {}}
+    previous_schedule = manifest.get("schedule")
     manifest.update(schedule=schedule, period=period.label, last_run=run_info)
+    if scheduled is not None:
+        for key, entry in manifest["reports"].items():
+            if key not in scheduled and entry.get("schedule", previous_schedule) == schedule \
+                    and entry.get("status") != "retired":
+                entry.update(status="retired", error=f"no longer in the {schedule} schedule (last run "
+                                                     f"{entry.get('finished_at') or '?'}, {entry.get('status')})")
     current = run_info.get("data_fingerprint")
     for r in results:
         entry = asdict(r)
@@ -407,7 +430,7 @@ def _write_manifest(out: Path, schedule: str, period: Period, results: list[Resu
             if r.status != "skipped":
                 entry["error"] = (f"{r.error}; the last good page was of other data (fingerprint {good_from}) "
                                   "and is removed")
-        manifest["reports"][r.key] = entry
+        manifest["reports"][r.key] = {**entry, "schedule": schedule}
     write_atomic(path, json.dumps(manifest, ensure_ascii=False, indent=2))
     return manifest
 
@@ -418,19 +441,34 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     """Plan and run a schedule; 0 if every report rendered, 1 if any failed, 2 if nothing ran.
     On BigQuery the bytes each report would scan are printed first; `dry_run` stops there.
     `only_failed` re-runs just the reports whose last run in the period failed."""
-    console = console or Console(stderr=True, soft_wrap=True)
+    console = console or Console(file=quiet_when_closed(sys.stderr), soft_wrap=True)
     recorded_as = settings.schedule_name(schedule_name)  # a schedule file of one's own: its stem
     try:
         period, jobs = plan(schedule_name, period_text, only, rep, overrides)
+    except PlanError as exc:
+        console.print(f"[bold red]revbook run {schedule_name}: nothing was run[/]\n{escape(str(exc))}")
+        return 2
+    with contextlib.ExitStack() as held:
+        if not dry_run:  # one run per outputs folder; no load replaces the warehouse under its reports
+            what, say = f"revbook run {recorded_as} {period.label}", console.print
+            held.enter_context(locks.hold(locks.outputs_lock(paths.outputs_dir()), what, say))
+            if settings.warehouse().engine == "duckdb":
+                held.enter_context(locks.hold(locks.warehouse_lock(paths.warehouse_path()), what, say))
         if only_failed:
             failed_before = failed_keys(period)
             jobs = [j for j in jobs if j.key in failed_before]
             if not jobs:
                 console.print(f"{recorded_as} {period.label}: no failed reports to re-run")
                 return 0
-    except PlanError as exc:
-        console.print(f"[bold red]revbook run {schedule_name}: nothing was run[/]\n{escape(str(exc))}")
-        return 2
+        complete = not (only or rep or only_failed)  # the whole schedule: what is not in it is retired
+        return _run_planned(schedule_name, period, jobs, workers, console, dry_run, complete)
+
+
+def _run_planned(schedule_name: str, period: Period, jobs: list[Job], workers: int | None, console: Console,
+                 dry_run: bool, complete: bool) -> int:
+    """`run` once the plan holds and the locks are held."""
+    scheduled = {j.key for j in jobs} if complete else None
+    recorded_as = settings.schedule_name(schedule_name)
     with connect() as wh:
         if dry_run or wh.dialect == "bigquery":
             config = settings.warehouse().bigquery
@@ -452,7 +490,8 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
         if skipped:
             _write_manifest(out, recorded_as, period, skipped, {"finished_at": _now(), "jobs": len(skipped),
                                                                   "data_fingerprint": banner["fingerprint"],
-                                                                  "code_version": banner["code_version"]})
+                                                                  "code_version": banner["code_version"]},
+                            scheduled)
         else:
             console.print(f"{recorded_as} {period.label}: no jobs scheduled in {settings.schedule_file(schedule_name)}")
         index.build(paths.outputs_dir())
@@ -467,9 +506,9 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     # fork keeps the parent's imports (papermill, nbconvert); each worker starts its own kernels.
     # All jobs are submitted (so all workers forked) before the progress display starts its thread.
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_quiet_worker, initargs=(str(log_path),))
+                               initializer=_quiet_worker, initargs=(str(log_path), os.getpid()))
     shared_marts = tempfile.TemporaryDirectory(prefix="revbook-marts-")  # mart results, for this run only
-    previous_handler = signal.signal(signal.SIGTERM, _interrupt)
+    previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGTERM, signal.SIGHUP)}
     futures: list[Future[Result]] = []
     try:
         # the workers fork at the first submit; frozen, the parent's objects are never collected in a worker,
@@ -500,7 +539,8 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         shared_marts.cleanup()
-        signal.signal(signal.SIGTERM, previous_handler)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         seen = {r.key for r in results}
         for job, f in zip(jobs, futures):
             if job.key in seen:
@@ -517,7 +557,7 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
                     "jobs": len(jobs) + len(skipped), "finished": len(results), "failed": len(failed),
                     "skipped": len(skipped),
                     "data_fingerprint": banner["fingerprint"], "code_version": banner["code_version"]}
-        _write_manifest(out, recorded_as, period, results, run_info)
+        _write_manifest(out, recorded_as, period, results, run_info, scheduled)
         index.build(paths.outputs_dir())
     skips = f", {len(skipped)} skipped" if skipped else ""
     console.print(f"{len(results) - len(failed) - len(skipped)} ok{skips}, {len(failed)} failed "
