@@ -286,3 +286,25 @@ def test_shared_mart_results_are_keyed_by_the_data_not_only_the_file(tmp_path, m
     with DuckDBWarehouse(warehouse) as wh:
         after = wh.mart("funnel_monthly", months=months)
     assert int(before["new_leads"].iloc[0]) > 0 and int(after["new_leads"].iloc[0]) == 0
+
+
+def _file_size_limit(limit: int):
+    def cap() -> None:  # a write past the limit fails (EFBIG) as on a full disk, instead of killing the process
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return cap
+
+
+def test_a_disk_that_fills_during_a_run_is_said_in_one_line(deployment):
+    pytest.importorskip("resource", reason="a file size limit (ulimit -f) needs POSIX resource limits")
+    out = Path(deployment["REVBOOK_OUTPUTS"]) / TEST_END
+    for limit, code, said in ((20_000, 1, f"failed inside_sales/funnel: cannot write its files in {out}: File too "
+                                          "large (a full or read-only disk?)"),  # the page is too big: one report
+                              (300, 2, "revbook run: cannot write")):  # the manifest too: the run
+        run = subprocess.run([sys.executable, "-m", "revbook.cli", *RUN], capture_output=True, text=True,
+                             env=deployment, timeout=600, preexec_fn=_file_size_limit(limit))
+        assert run.returncode == code and said in " ".join(run.stderr.split()), run.stderr
+        assert "File too large" in run.stderr.splitlines()[-1] and "Traceback" not in run.stderr, run.stderr
+        assert not [p for p in out.parent.rglob("*") if ".tmp" in p.name]  # nothing half-written

@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from revbook import paths
-from revbook.files import quiet_when_closed
+from revbook.files import CANNOT_WRITE, quiet_stderr
 
-console = Console(file=quiet_when_closed(sys.stderr), highlight=False, soft_wrap=True)
+console = Console(file=quiet_stderr(), highlight=False, soft_wrap=True)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -172,6 +172,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM in `run`: what finished is kept and recorded
         console.print(f"[bold red]revbook {args.command}: interrupted[/]")
         code = 130
+    except OSError as exc:  # a full or read-only disk: said in a line; what was written is whole (write_atomic)
+        if exc.errno not in CANNOT_WRITE:
+            raise
+        console.print(f"[bold red]revbook {args.command}:[/] cannot write {escape(str(exc.filename or 'a file'))}: "
+                      f"{exc.strerror}; free some space there (or make it writable) and run again")
+        code = 2
     sys.exit(code)
 if __name__ == "__main__":
     main()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import IO, cast
 
+#: A disk that is full, over quota or past a file size limit, read-only, or not ours to write.
+CANNOT_WRITE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM})
 #: An id that is already a fine file name: letters, digits, '.', '_' and '-', not starting with '.'.
 _PLAIN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 
@@ -60,29 +64,28 @@ def private_dir(path: Path) -> Path:
 
 
 class _ReaderMayLeave(io.TextIOBase):
-    """A text stream (the console's stderr) that goes quiet, rather than failing, once its reader is
-    gone: `revbook run 2>&1 | head -2` or a closed cron pipe must not stop a run half way; the
-    manifest, the index and run.log still record it."""
+    """sys.stderr (the console's), as it is at each write, going quiet rather than failing once its
+    reader is gone: `revbook run 2>&1 | head -2` or a closed cron pipe must not stop a run half way;
+    the manifest, the index and run.log still record it."""
 
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream, self.gone = stream, False
+    gone = False
 
     def write(self, text: str) -> int:
         if not self.gone:
             try:
-                self.stream.write(text)
-                self.stream.flush()
+                sys.stderr.write(text)
+                sys.stderr.flush()
             except (BrokenPipeError, OSError, ValueError):  # reader gone, or the stream closed
                 self.gone = True
         return len(text)
 
     def isatty(self) -> bool:
-        return not self.gone and self.stream.isatty()
+        return not self.gone and sys.stderr.isatty()
 
     def fileno(self) -> int:
-        return self.stream.fileno()
+        return sys.stderr.fileno()
 
 
-def quiet_when_closed(stream: IO[str]) -> IO[str]:
-    """`stream`, going quiet once its reader is gone (see _ReaderMayLeave)."""
-    return cast(IO[str], _ReaderMayLeave(stream))
+def quiet_stderr() -> IO[str]:
+    """sys.stderr for a console, going quiet once its reader is gone (see _ReaderMayLeave)."""
+    return cast(IO[str], _ReaderMayLeave())

@@ -19,7 +19,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import traceback
@@ -40,7 +39,7 @@ from revbook import clock, contract, locks, paths, periods, settings
 from revbook.data import coverage
 from revbook.data.engines import connect
 from revbook.data.warehouse import MART_CACHE_ENV, PERIOD_ENV, QUERY_LOG_ENV, REPORT_ENV, mart_columns, mart_tables
-from revbook.files import private_dir, quiet_when_closed, safe_name, write_atomic
+from revbook.files import CANNOT_WRITE, private_dir, quiet_stderr, safe_name, write_atomic
 from revbook.pages import report
 from revbook.periods import Period
 from revbook.run import costs, index, kernels, render
@@ -283,8 +282,11 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _ARROW = re.compile(r"^-+> *\d+ (.*)$", re.M)  # IPython marks the line that raised: "---> 16 x = f()"
 
 
-def _error_summary(exc: BaseException) -> str:
-    """One line for the run summary and the index: the cell, the line of it that failed, the exception."""
+def _error_summary(exc: BaseException, out: Path) -> str:
+    """One line for the run summary and the index: the cell, the line of it that failed, the exception;
+    or that the report's files could not be written in `out`."""
+    if isinstance(exc, OSError) and exc.errno in CANNOT_WRITE:
+        return f"cannot write its files in {out}: {exc.strerror} (a full or read-only disk?)"
     if isinstance(exc, papermill.PapermillExecutionError):
         arrows = (_ARROW.search(_ANSI.sub("", frame)) for frame in exc.traceback)  # the cell's frame first
         arrow = next((a for a in arrows if a), None)
@@ -337,7 +339,7 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_
     except KeyboardInterrupt:  # stopped mid-report: its kernel is shut down, its last good page kept
         result.status, result.error = "interrupted", "the run was stopped while this report ran"
     except Exception as exc:  # a failed report is a result, not a crash
-        result.error = _error_summary(exc)
+        result.error = _error_summary(exc, out)
         if not isinstance(exc, papermill.PapermillExecutionError):
             traceback.print_exc()  # to the run log
     finally:
@@ -441,7 +443,7 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
     """Plan and run a schedule; 0 if every report rendered, 1 if any failed, 2 if nothing ran.
     On BigQuery the bytes each report would scan are printed first; `dry_run` stops there.
     `only_failed` re-runs just the reports whose last run in the period failed."""
-    console = console or Console(file=quiet_when_closed(sys.stderr), soft_wrap=True)
+    console = console or Console(file=quiet_stderr(), soft_wrap=True)
     recorded_as = settings.schedule_name(schedule_name)  # a schedule file of one's own: its stem
     try:
         period, jobs = plan(schedule_name, period_text, only, rep, overrides)
