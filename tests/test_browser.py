@@ -5,6 +5,7 @@ text, no console errors, every chart image renders. Screenshots go to outputs/_s
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,30 @@ def test_every_page_in_chromium_runs_nothing_planted_and_renders_its_charts(host
     assert not problems, "\n".join(problems)
     assert charts >= 20  # the monthly reports' charts, each one decoded and drawn
     assert len(list(SCREENSHOTS.glob("*.png"))) == len(pages)
+
+
+def test_japanese_in_a_page_renders_from_the_page_itself(hostile_outputs):
+    """This machine has no Japanese system font: a page's Japanese text must render from the glyphs the
+    page embeds (revbook.pages.fonts), pixel for pixel as the embedded font draws them, not as tofu."""
+    from playwright.sync_api import sync_playwright
+
+    fonts = subprocess.run(["fc-list", ":lang=ja"], capture_output=True, text=True) if shutil.which("fc-list") else None
+    if fonts is None or fonts.stdout.strip():
+        pytest.skip("needs a machine without a Japanese system font (fontconfig's fc-list :lang=ja lists none)")
+    path = next(p for p in _pages(hostile_outputs) if "株式会社" in p.read_text(encoding="utf-8"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_context(viewport={"width": 1366, "height": 900}, offline=True).new_page()
+        page.goto(path.as_uri(), wait_until="load")
+        page.evaluate("""() => document.fonts.ready.then(() => {
+            for (const [id, font] of [["page", ""], ["embedded", "revbook-ja"], ["system", "serif"]]) {
+                const s = document.createElement("span");
+                s.id = id; s.textContent = "株式会社"; s.style.fontSize = "32px";
+                if (font) s.style.fontFamily = font;
+                document.body.prepend(s);
+            }
+        })""")
+        shots = {i: page.locator(f"#{i}").screenshot() for i in ("page", "embedded", "system")}
+        browser.close()
+    assert shots["page"] != shots["system"]  # not the tofu the machine's own fonts draw
+    assert shots["page"] == shots["embedded"]  # but the glyphs the page embeds

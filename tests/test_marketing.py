@@ -170,3 +170,19 @@ def test_each_target_industry_converts_better_than_the_others(scale3_warehouse):
     low, _ = proportion_confint(target["won"], target["leads"], method="wilson")
     assert set(target["industry"]) == set(planted.TARGET_INDUSTRIES)
     assert (low > pooled).all(), dict(zip(target["industry"], low))
+
+
+def test_the_budget_step_moves_no_channel_more_than_its_bound_and_keeps_the_total():
+    # spend 100 / 100 / 100; LTV return 300 / 100 / 0 → k² = 900, 100, 0 → unbounded optimum 270 / 30 / 0
+    channels = pd.DataFrame({"channel": ["search", "social", "print"], "cost": [100.0, 100.0, 100.0],
+                             "ltv_revenue": [300.0, 100.0, 0.0]})
+    free = marketing.reallocation(channels, step=1.0).set_index("channel")["proposed_spend"]
+    # ±100%: search capped at 200 (not 270); social λ·30 takes the other 100; print, with no return, 0
+    assert free.to_dict() == pytest.approx({"search": 200.0, "social": 100.0, "print": 0.0})
+    half = marketing.reallocation(channels, step=0.5).set_index("channel")
+    # ±50%: search capped at 150, print floored at 50; social takes the rest, 300 − 150 − 50 = 100
+    assert half["proposed_spend"].to_dict() == pytest.approx({"search": 150.0, "social": 100.0, "print": 50.0})
+    assert half["change"].to_dict() == pytest.approx({"search": 50.0, "social": 0.0, "print": -50.0})
+    assert half["proposed_share"].sum() == pytest.approx(1.0)
+    flat = marketing.reallocation(channels.assign(ltv_revenue=0.0)).set_index("channel")
+    assert flat["change"].abs().max() == pytest.approx(0.0)  # no return anywhere: nothing to move toward

@@ -1,6 +1,9 @@
 """Report helpers: formatting, escaping and Japanese text in charts."""
 
+import base64
 import datetime as dt
+import io
+import re
 import warnings
 
 import matplotlib
@@ -9,8 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from fontTools.ttLib import TTFont  # noqa: E402
 
-from revbook.pages import report  # noqa: E402
+from revbook.pages import fonts, report  # noqa: E402
 
 
 @pytest.mark.parametrize("value, unit, text", [
@@ -46,3 +50,27 @@ def test_japanese_labels_render_with_the_bundled_font():
         warnings.simplefilter("error")  # "Glyph ... missing from font" would raise
         fig.canvas.draw()
     plt.close(fig)
+
+
+def test_a_page_embeds_the_glyphs_of_its_own_japanese_text_and_no_more():
+    css = fonts.style("<html><head></head><body><p>山田商事 café</p><script>var x = '隠';</script></body></html>")
+    data = re.search(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", css).group(1)
+    glyphs = set(map(chr, TTFont(io.BytesIO(base64.b64decode(data))).getBestCmap()))
+    assert set("山田商事") <= glyphs and "隠" not in glyphs and "é" not in glyphs
+    assert fonts.FONT_STACK in css and "IPAexGothic" in fonts.FONT_STACK and "Noto Sans JP" in fonts.FONT_STACK
+    plain = fonts.style("<p>Only Latin text</p>")
+    assert "@font-face" not in plain and fonts.FONT_STACK in plain
+
+
+def test_a_change_that_shows_as_zero_is_neutral_not_good_or_bad():
+    from IPython.utils.capture import capture_output
+
+    from revbook.departments.headlines import Headline
+
+    items = [Headline("win_rate", "Win rate", 0.40001, "pct", 0.4, 0.39, True),  # +0.0 pt vs previous
+             Headline("calls", "Calls", 120.0, "count", 100.0, None, True)]
+    with capture_output() as shown:  # outside a kernel, the display bundle is printed
+        report.headlines(items)
+    win, calls = shown.stdout.split("</tr>")[1:3]
+    assert '<td class="rb-flat">+0.0 pt</td>' in win and '<td class="rb-good">+1.0 pt</td>' in win
+    assert '<td class="rb-good">+20.0%</td>' in calls

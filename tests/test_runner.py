@@ -1,6 +1,7 @@
 """The runner: bad input stops everything before a kernel starts; a failing report is isolated."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -293,3 +294,17 @@ def test_personal_pages_reuse_the_team_wide_marts(monthly_run):
     assert len(distinct) <= len(fetched) < len(calls)
     personal = [q for key, q in calls if "--" in key]
     assert sum(q["reused"] for q in personal) > len(personal) / 2
+
+
+def test_the_period_index_lists_departments_in_the_order_of_the_model(tmp_path):
+    entry = {"status": "ok", "finished_at": "2026-11-01T06:00:00+00:00", "duration_s": 1.0, "html": None,
+             "rep_id": None}
+    keys = ["customer_success/churn_drivers", "field_sales/pipeline", "inside_sales/funnel", "marketing/campaign_roi",
+            "sales_ops/revenue_overview", "zz_custom/extra"]
+    (tmp_path / "manifest.json").write_text(json.dumps({"period": "2026-10", "reports": dict.fromkeys(keys, entry)}),
+                                            encoding="utf-8")
+    from revbook.run import index
+
+    index.build_period(tmp_path)
+    headings = re.findall(r"<h2>(.*?)</h2>", (tmp_path / "index.html").read_text(encoding="utf-8"))
+    assert headings == ["sales ops", "marketing", "inside sales", "field sales", "customer success", "zz custom"]

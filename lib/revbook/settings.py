@@ -64,6 +64,7 @@ class Company(_Strict):
     fs_capacity_by_segment: dict[str, int]
     idle_deal_days: int = Field(default=30, ge=1)
     keep_interest_cap: int = Field(default=100, ge=0)
+    budget_step: float = Field(default=0.5, gt=0, le=1)  # the budget view moves a channel's spend by at most this
     alerts: Alerts = Alerts()
     health: Health = Health()
     hot_leads: HotLeads = HotLeads()

@@ -16,8 +16,10 @@ TEAM_SIZES = {"marketing": 4, "inside_sales": 12, "field_sales": 12, "customer_s
 MAX_TEAM_SIZE = 98
 TEAM_MINIMUM = {"marketing": 1, "inside_sales": 2, "field_sales": 3, "customer_success": 2}
 TEAM_PREFIX = {"marketing": "MK", "inside_sales": "IS", "field_sales": "FS", "customer_success": "CS"}
+#: A few non-Japanese names, as real teams have (realistic only: names carrying markup or quotes that
+#: pages must escape belong in the tests' lakes, e.g. tests/test_browser.py, not in the demo a prospect sees).
 SPECIAL_REP_NAMES = {
-    "IS02": "Kim <b>Lee</b>", "FS02": "Dan O'Neil", "IS07": "Raj Patel", "CS05": "Emily Clark",
+    "IS02": "Kim Lee", "FS02": "Dan O'Neil", "IS07": "Raj Patel", "CS05": "Emily Clark",
 }
 INACTIVE_REP_MONTHS = 9  # the last IS rep (when there are ≥ 4) left this many months before the end
 SURNAMES = (

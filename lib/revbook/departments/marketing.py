@@ -173,10 +173,12 @@ def off_target(campaigns: pd.DataFrame, previous: pd.DataFrame, keys: list[str],
     return flagged.sort_values("cpl", ignore_index=True)
 
 
-def reallocation(channels: pd.DataFrame) -> pd.DataFrame:
-    """Spend share vs share of LTV-based return per channel, and the split that equalises marginal
-    return if each channel's return grows with the square root of its spend (diminishing returns):
-    return = k·√spend, so the optimum gives each channel a budget ∝ k² = return² ÷ spend."""
+def reallocation(channels: pd.DataFrame, step: float = 0.5) -> pd.DataFrame:
+    """Spend share vs share of LTV-based return per channel, and a split toward the one that equalises
+    marginal return if each channel's return grows with the square root of its spend (diminishing
+    returns): return = k·√spend, so the optimum gives each channel a budget ∝ k² = return² ÷ spend.
+    One step moves no channel's spend by more than `step` (0.5: ±50%; params/company.yaml
+    budget_step), with the total unchanged: the square-root model is a direction, not a forecast."""
     paid = channels.loc[channels["cost"] > 0, ["channel", "cost", "ltv_revenue"]].copy()
     if paid.empty:  # no channel with spend in the window: nothing to split
         return paid.assign(spend_share=[], return_share=[], proposed_share=[], proposed_spend=[], change=[])
@@ -185,10 +187,25 @@ def reallocation(channels: pd.DataFrame) -> pd.DataFrame:
     paid["spend_share"] = paid["cost"] / budget
     paid["return_share"] = metrics.ratio(paid["ltv_revenue"], paid["ltv_revenue"].sum())
     k2 = paid["ltv_revenue"] ** 2 / paid["cost"]
-    paid["proposed_share"] = metrics.ratio(k2, k2.sum())
-    paid["proposed_spend"] = paid["proposed_share"] * budget
+    shares = k2 / k2.sum() if k2.sum() > 0 else paid["spend_share"]  # no return anywhere: stay put
+    optimum = shares * budget
+    paid["proposed_spend"] = bounded_split(optimum, paid["cost"] * (1 - step), paid["cost"] * (1 + step), budget)
+    paid["proposed_share"] = paid["proposed_spend"] / budget
     paid["change"] = paid["proposed_spend"] - paid["cost"]
     return paid.sort_values("change", ascending=False, ignore_index=True)
+
+
+def bounded_split(target: pd.Series, low: pd.Series, high: pd.Series, total: float) -> pd.Series:
+    """The split of `total` nearest `target` in proportion, each part within [low, high]: λ·target
+    clipped to the bounds, with λ found by bisection so the parts sum to `total` (the sum grows with
+    λ; sum(low) ≤ total ≤ sum(high) holds when the bounds bracket today's split)."""
+    lo, hi = 0.0, 1.0
+    while (target * hi).clip(low, high).sum() < total and hi < 1e12:
+        hi *= 2
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if (target * mid).clip(low, high).sum() < total else (lo, mid)
+    return (target * hi).clip(low, high)
 
 
 def cohort_completeness(lags: pd.DataFrame, age_days: float) -> float | None:

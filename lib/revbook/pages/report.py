@@ -61,7 +61,8 @@ def fmt_change(value: float | None, reference: float | None, unit: Unit) -> str:
 
 def _change_cell(item: Headline, reference: float | None) -> str:
     text = fmt_change(item.value, reference, item.unit)
-    if text == "n/a" or item.value is None or reference is None or item.value == reference:
+    shown_as_zero = not any(c in "123456789" for c in text)  # "+0.0 pt", "-0.0%": no change worth a colour
+    if text == "n/a" or item.value is None or reference is None or item.value == reference or shown_as_zero:
         return f'<td class="rb-flat">{text}</td>'
     good = (item.value > reference) == item.good_when_up
     return f'<td class="{"rb-good" if good else "rb-bad"}">{text}</td>'

@@ -19,8 +19,11 @@ from urllib.parse import quote
 import jinja2
 
 from revbook.files import write_atomic
+from revbook.pages import fonts
 
 MANIFEST = "manifest.json"
+#: Departments in the order of The Model, as a revenue team reads them (others follow, by name).
+MODEL_ORDER = ("sales_ops", "marketing", "inside_sales", "field_sales", "customer_success")
 #: Statuses that need no re-run: rendered, skipped for want of data, or retired (no longer scheduled).
 SETTLED = ("ok", "skipped", "retired")
 _log = logging.getLogger(__name__)
@@ -78,7 +81,8 @@ def _period_rows(manifest: dict) -> list[tuple[str, list[dict]]]:
             "status_class": status if status in SETTLED else "failed", "detail": detail,
             "files": [(f.rsplit("/", 1)[-1], _href(f)) for f in entry.get("files") or []],
         })
-    return sorted(groups.items())
+    return sorted(groups.items(), key=lambda g: (MODEL_ORDER.index(g[0]) if g[0] in MODEL_ORDER else len(MODEL_ORDER),
+                                                 g[0]))
 
 
 def build_period(folder: Path) -> dict:
@@ -91,7 +95,7 @@ def build_period(folder: Path) -> dict:
         title=f"revbook reports — {manifest['period']}", up="../index.html", meta=meta,
         headers=["Report", "Status", "Details"], groups=_period_rows(manifest),
     )
-    write_atomic(folder / "index.html", page)
+    write_atomic(folder / "index.html", fonts.embed(page))
     return manifest
 
 
@@ -111,4 +115,4 @@ def build(outputs: Path) -> None:
     page = _template().render(title="revbook reports", up=None, meta=None,
                               headers=["Period", "Status", "Reports"],
                               groups=[("periods", rows)] if rows else [])
-    write_atomic(outputs / "index.html", page)
+    write_atomic(outputs / "index.html", fonts.embed(page))

@@ -10,6 +10,7 @@ from importlib import resources
 import nbformat
 from nbconvert import HTMLExporter
 
+from revbook.pages import fonts
 from revbook.pages.report import ATTACHMENT_MIME, METRICS_MIME
 
 
@@ -38,7 +39,7 @@ def html(nb: nbformat.NotebookNode, banner: dict[str, str], files: dict[str, str
     body, _ = _exporter().from_notebook_node(
         nb, resources={"metadata": {"name": banner.get("title", "report")}, "revbook": banner}
     )
-    return body
+    return fonts.embed(body)
 
 
 def _outputs(nb: nbformat.NotebookNode, mime: str) -> list[dict]:
