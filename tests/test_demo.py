@@ -142,7 +142,7 @@ def test_reps(small: dict[str, pd.DataFrame]) -> None:
     assert teams["marketing"] >= 1 and teams["inside_sales"] >= 2
     assert teams["field_sales"] >= 3 and teams["customer_success"] >= 2
     assert reps["name"].str.contains("'").sum() == 1
-    assert reps["name"].str.contains("<b>", regex=False).sum() == 1
+    assert not reps["name"].str.contains("<", regex=False).any()  # realistic names: markup lives in the tests' lakes
     fs = reps["team"] == "field_sales"
     assert reps.loc[fs, "monthly_sql_capacity"].notna().all() and reps.loc[~fs, "monthly_sql_capacity"].isna().all()
     assert set(reps.loc[fs, "segment"]) == set(contract.SEGMENTS)

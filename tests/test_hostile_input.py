@@ -16,7 +16,7 @@ import duckdb
 import nbformat
 import pandas as pd
 import pytest
-from IPython.core.formatters import format_display_data
+from IPython.core.formatters import DisplayFormatter
 from IPython.display import HTML, Markdown
 
 from revbook.data.duckdb_engine import DuckDBWarehouse
@@ -179,7 +179,7 @@ LINKS = ['=HYPERLINK("http://x","y")', "http://evil.example/a", "https://evil.ex
 
 def test_data_that_looks_like_a_link_shows_as_text_in_prose_and_tables():
     def output(obj) -> nbformat.NotebookNode:  # what display(obj) publishes, as report.say and report.table call it
-        return nbformat.v4.new_output("display_data", data=format_display_data(obj)[0])
+        return nbformat.v4.new_output("display_data", data=DisplayFormatter().format(obj)[0])
 
     prose = [output(Markdown(f"Top account this month: {report.md(v)}, again.")) for v in LINKS]
     table = output(HTML(report.table_html(pd.DataFrame({"Account": LINKS, "MRR": [1000.0] * len(LINKS)}),

@@ -71,6 +71,14 @@ def _change_cell(item: Headline, reference: float | None) -> str:
 def headlines(items: list[Headline], title: str = "Headline numbers", reference: str = "Target") -> None:
     """Show the headline table (value, vs previous, vs `reference`: the target, or e.g. the team
     median) and emit the metrics for the runner."""
+    metrics = {i.key: {**i.clean(), "target_is": reference} for i in items}
+    display({"text/html": headlines_html(items, title, reference), METRICS_MIME: json.loads(json.dumps(metrics))},
+            raw=True)
+
+
+def headlines_html(items: list[Headline], title: str = "Headline numbers", reference: str = "Target") -> str:
+    """The headline table: per metric its value, the previous period's and the reference's, and the
+    changes, coloured good or bad (grey when there is none to show)."""
     rows = "".join(
         f'<tr><th>{html.escape(i.label)}</th><td class="rb-value">{fmt(i.value, i.unit)}</td>'
         f"<td>{fmt(i.previous, i.unit)}</td>{_change_cell(i, i.previous)}"
@@ -78,13 +86,11 @@ def headlines(items: list[Headline], title: str = "Headline numbers", reference:
         for i in items
     )
     ref = html.escape(reference)
-    table = (
+    return (
         f'<table class="rb-headlines"><caption>{html.escape(title)}</caption>'
         "<thead><tr><th>Metric</th><th>This period</th><th>Previous</th><th>vs previous</th>"
         f"<th>{ref}</th><th>vs {ref.lower()}</th></tr></thead><tbody>{rows}</tbody></table>"
     )
-    metrics = {i.key: {**i.clean(), "target_is": reference} for i in items}
-    display({"text/html": table, METRICS_MIME: json.loads(json.dumps(metrics))}, raw=True)
 
 
 def say(text: str) -> None:
