@@ -19,6 +19,7 @@ import pytest
 from IPython.core.formatters import DisplayFormatter
 from IPython.display import HTML, Markdown
 
+from processes import ctrl_c_as_in_a_terminal, file_size_limit
 from revbook.data.duckdb_engine import DuckDBWarehouse
 from revbook.data.load import LoadError, build_warehouse, load_folder
 from revbook.data.mapping import MAX_LINE_BYTES, ExportMapping, TableMapping
@@ -51,11 +52,6 @@ def unchanged(target: Path, digest: str) -> bool:
         target.name]
 
 
-def _ctrl_c_as_in_a_terminal() -> None:
-    """A suite started in the background ignores SIGINT, and so would the load."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_while_a_load_validates_exits_130_in_one_line_and_keeps_the_warehouse(tmp_path, old):
     target, before = old
     folder = write_csv_folder(tiny_lake(), tmp_path / "lake")
@@ -64,7 +60,7 @@ def test_ctrl_c_while_a_load_validates_exits_130_in_one_line_and_keeps_the_wareh
         "'login' AS event_type, i % 17 AS count FROM range(4000000) t(i)) TO $path (HEADER)",
         {"path": str(folder / "product_usage_daily.csv")})
     load = revbook("load", str(folder), "--out", str(target), start_new_session=True,
-                   preexec_fn=_ctrl_c_as_in_a_terminal)
+                   preexec_fn=ctrl_c_as_in_a_terminal)
     assert load.stderr is not None
     for line in load.stderr:
         if line.startswith("validating against the data contract"):
@@ -95,15 +91,6 @@ def test_a_damaged_warehouse_is_named_with_what_to_do(tmp_path, old, damage):
         assert "load your data again with `revbook load DIR`" in err and "Traceback" not in err
 
 
-def _at_most(limit: int):
-    def cap() -> None:
-        import resource
-
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG), as on a full disk
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    return cap
-
-
 def test_a_full_disk_during_a_load_says_so_and_keeps_the_warehouse(tmp_path, old):
     pytest.importorskip("resource", reason="a file size limit (ulimit -f) needs POSIX resource limits")
     target, before = old
@@ -112,7 +99,7 @@ def test_a_full_disk_during_a_load_says_so_and_keeps_the_warehouse(tmp_path, old
         "COPY (SELECT TIMESTAMP '2026-01-01' + INTERVAL (i) SECOND AS occurred_at, 'L' || (i % 3 + 1) AS lead_id, "
         "'page_view' AS type, 'https://example.com/p/' || i AS url FROM range(400000) t(i)) TO $path (HEADER)",
         {"path": str(folder / "touchpoints.csv")})
-    load = revbook("load", str(folder), "--out", str(target), preexec_fn=_at_most(2_000_000))
+    load = revbook("load", str(folder), "--out", str(target), preexec_fn=file_size_limit(2_000_000))
     err = load.communicate(timeout=120)[1]
     assert load.returncode == 2, err
     assert err.splitlines()[-1] == (f"revbook load: no space left on device while writing the new warehouse in "

@@ -9,28 +9,11 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from conftest import TEST_END
-
-
-def processes_with(marker: str) -> list[str]:
-    """Command lines of live processes whose environment holds `marker` (the run's kernels included)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and marker.encode() in (proc / "environ").read_bytes():
-                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
-        except OSError:
-            continue
-    return found
-
-
-def _ctrl_c_as_in_a_terminal() -> None:
-    """A suite started in the background (`make test &`, nohup) ignores SIGINT, and so would the run."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+from processes import ctrl_c_as_in_a_terminal, processes_with
 
 
 @pytest.mark.parametrize("how", ["SIGTERM to the runner (cron, systemd)", "Ctrl-C (SIGINT to the process group)",
@@ -44,7 +27,7 @@ def test_a_stopped_run_leaves_nothing_behind_and_only_failed_finishes_it(demo_wa
     command = [sys.executable, "-m", "revbook.cli", "run", "monthly", "--period", TEST_END, "--jobs", "2",
                "--only", "sales_ops,marketing,inside_sales,customer_success"]
     run = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                           preexec_fn=_ctrl_c_as_in_a_terminal)
+                           preexec_fn=ctrl_c_as_in_a_terminal)
     assert run.stderr is not None
     for line in run.stderr:  # wait until one report has finished, so others are mid-flight
         if " ok " in line:

@@ -21,13 +21,13 @@ from urllib.parse import unquote
 import pytest
 
 from conftest import TEST_END
+from processes import file_size_limit, processes_with
 from revbook import contract, locks, periods
 from revbook.data import load
 from revbook.data.duckdb_engine import DuckDBWarehouse
 from revbook.data.warehouse import MART_CACHE_ENV
 from revbook.files import public_mode, safe_name
 from revbook.run import runner
-from test_interruption import processes_with
 from tinylake import tiny_lake, write_csv_folder
 
 #: Rep ids a hostile or careless export may hold: a path out of outputs/, a folder, URL syntax, 300 characters.
@@ -288,15 +288,6 @@ def test_shared_mart_results_are_keyed_by_the_data_not_only_the_file(tmp_path, m
     assert int(before["new_leads"].iloc[0]) > 0 and int(after["new_leads"].iloc[0]) == 0
 
 
-def _file_size_limit(limit: int):
-    def cap() -> None:  # a write past the limit fails (EFBIG) as on a full disk, instead of killing the process
-        import resource
-
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    return cap
-
-
 def test_a_disk_that_fills_during_a_run_is_said_in_one_line(deployment):
     pytest.importorskip("resource", reason="a file size limit (ulimit -f) needs POSIX resource limits")
     out = Path(deployment["REVBOOK_OUTPUTS"]) / TEST_END
@@ -304,7 +295,7 @@ def test_a_disk_that_fills_during_a_run_is_said_in_one_line(deployment):
                                           "large (a full or read-only disk?)"),  # the page is too big: one report
                               (300, 2, "revbook run: cannot write")):  # the manifest too: the run
         run = subprocess.run([sys.executable, "-m", "revbook.cli", *RUN], capture_output=True, text=True,
-                             env=deployment, timeout=600, preexec_fn=_file_size_limit(limit))
+                             env=deployment, timeout=600, preexec_fn=file_size_limit(limit))
         assert run.returncode == code and said in " ".join(run.stderr.split()), run.stderr
         assert "File too large" in run.stderr.splitlines()[-1] and "Traceback" not in run.stderr, run.stderr
         assert not [p for p in out.parent.rglob("*") if ".tmp" in p.name]  # nothing half-written

@@ -46,3 +46,9 @@ def now() -> dt.datetime:
     if day is None:
         return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     return dt.datetime.combine(day, dt.time(23, 59, 59))
+
+
+def stamp() -> str:
+    """The wall-clock UTC time, to the second, as ISO text: when revbook made something of its own (a
+    page, a manifest entry, a load, a lock). Never pinned: it says when, not which day's data."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

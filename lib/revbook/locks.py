@@ -45,7 +45,7 @@ def hold(lock: Path, what: str, say: Callable[[str], None]) -> Iterator[None]:
         held.acquire()
     try:
         write_atomic(_holder_file(lock), json.dumps({"what": what, "pid": os.getpid(),
-                                                     "since": clock.now().isoformat(timespec="seconds")}))
+                                                     "since": clock.stamp()}))
         yield
     finally:
         _holder_file(lock).unlink(missing_ok=True)

@@ -16,7 +16,6 @@ import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeAlias
 
@@ -25,7 +24,7 @@ import pandas as pd
 import sqlglot
 from sqlglot import exp
 
-from revbook import contract, locks
+from revbook import clock, contract, locks
 from revbook.data.duckdb_engine import META_TABLE, DuckDBWarehouse
 from revbook.data.mapping import CSV_READER, ExportMapping, MappingError, apply, csv_problem, file_stem
 from revbook.data.validate import Violation, cast_to_contract, same_type, validate
@@ -127,7 +126,7 @@ def build_warehouse(sources: Mapping[str, Source], target: Path, meta: Mapping[s
             for table in contract.TABLES:
                 _type_table(wh, table)
             violations += _created_from_history(wh) + _closed_against_history(wh)
-            stamp = {"built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            stamp = {"built_at": clock.stamp(),
                      "contract_tables": ",".join(t.name for t in contract.TABLES),
                      "tables_with_data": ",".join(t.name for t in contract.TABLES if wh.has(t.name)), **meta}
             stamp.setdefault("fingerprint", fingerprint(sources))

@@ -29,19 +29,23 @@ def _read() -> dict[str, dict[str, Any]]:
         return {"?": {"folder": f"(unreadable record {_file()})"}}
 
 
+def _write(found: dict[str, dict[str, Any]]) -> None:
+    write_atomic(_file(), json.dumps(found, ensure_ascii=False, indent=1) + "\n", private=True)
+
+
 def record(warehouse: Path, folder: Path, fingerprint: str) -> None:
     """Note that `warehouse` now holds the data loaded from `folder`."""
     found = _read()
     found[str(warehouse.resolve())] = {"folder": str(folder.resolve()), "fingerprint": fingerprint,
-                                       "loaded_at": clock.now().isoformat(timespec="seconds")}
-    write_atomic(_file(), json.dumps(found, ensure_ascii=False, indent=1) + "\n", private=True)
+                                       "loaded_at": clock.stamp()}
+    _write(found)
 
 
 def forget(warehouse: Path) -> None:
     """`warehouse` holds the demo now (built on purpose)."""
     found = _read()
     if found.pop(str(warehouse.resolve()), None) is not None:
-        write_atomic(_file(), json.dumps(found, ensure_ascii=False, indent=1) + "\n", private=True)
+        _write(found)
 
 
 def loaded(warehouse: Path) -> dict[str, Any] | None:

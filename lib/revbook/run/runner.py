@@ -10,7 +10,6 @@ the others and never replaces the last good HTML; the run then exits non-zero.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gc
 import json
 import logging
@@ -350,7 +349,7 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_
         result.bytes_billed = sum(billed) if billed else None
     result.kernel_peak_rss = max(kernels.ForkedKernelManager.peaks, default=None)
     result.duration_s = round(time.perf_counter() - started, 2)
-    result.finished_at = _now()
+    result.finished_at = clock.stamp()
     return result
 
 
@@ -368,10 +367,6 @@ def _not_loaded(query_log: Path, banner: dict[str, str]) -> str:
 
 
 # ---------------------------------------------------------------- orchestration
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def code_version() -> str:
@@ -394,7 +389,8 @@ def _skipped(job: Job, banner: dict[str, str]) -> Result:
     reason = (f"needs {' or '.join(t.label for t in tables)} ({', '.join(t.name for t in tables)}); "
               "none is loaded")
     return Result(job.key, job.notebook, job.rep_id, dict(job.parameters), "skipped", 0.0, error=reason,
-                  finished_at=_now(), data_fingerprint=banner["fingerprint"], code_version=banner["code_version"])
+                  finished_at=clock.stamp(), data_fingerprint=banner["fingerprint"],
+                  code_version=banner["code_version"])
 
 
 def _write_manifest(out: Path, schedule: str, period: Period, results: list[Result],
@@ -479,7 +475,8 @@ def _run_planned(schedule_name: str, period: Period, jobs: list[Job], workers: i
         if dry_run:
             return 0
         banner = {"period": period.label, "fingerprint": wh.fingerprint(), "code_version": code_version(),
-                  "generated_at": _now(), "absent": ",".join(t.name for t in contract.TABLES if not wh.has(t.name)),
+                  "generated_at": clock.stamp(),
+                  "absent": ",".join(t.name for t in contract.TABLES if not wh.has(t.name)),
                   "empty_columns": ",".join(f"{h.table.name}.{c}" for h in coverage.holdings(wh) if h.rows
                                             for c in h.empty_columns)}
         skipped = [_skipped(j, banner) for j in jobs if j.needs and not any(wh.has(t) for t in j.needs)]
@@ -490,7 +487,7 @@ def _run_planned(schedule_name: str, period: Period, jobs: list[Job], workers: i
         console.print(f"  [yellow]skipped[/] {r.key}: {escape(r.error or '')}")
     if not jobs:
         if skipped:
-            _write_manifest(out, recorded_as, period, skipped, {"finished_at": _now(), "jobs": len(skipped),
+            _write_manifest(out, recorded_as, period, skipped, {"finished_at": clock.stamp(), "jobs": len(skipped),
                                                                   "data_fingerprint": banner["fingerprint"],
                                                                   "code_version": banner["code_version"]},
                             scheduled)
@@ -554,7 +551,7 @@ def _run_planned(schedule_name: str, period: Period, jobs: list[Job], workers: i
                                       error="the run was stopped before this report finished"))
         results.sort(key=lambda r: r.key)
         failed = [r for r in results if r.status not in ("ok", "skipped")]
-        run_info = {"started_at": banner["generated_at"], "finished_at": _now(),
+        run_info = {"started_at": banner["generated_at"], "finished_at": clock.stamp(),
                     "wall_s": round(time.perf_counter() - started, 2), "workers": workers,
                     "jobs": len(jobs) + len(skipped), "finished": len(results), "failed": len(failed),
                     "skipped": len(skipped),
