@@ -169,11 +169,10 @@ def test_data_that_looks_like_a_link_shows_as_text_in_prose_and_tables():
         return nbformat.v4.new_output("display_data", data=DisplayFormatter().format(obj)[0])
 
     prose = [output(Markdown(f"Top account this month: {report.md(v)}, again.")) for v in LINKS]
-    table = output(HTML(report.table_html(pd.DataFrame({"Account": LINKS, "MRR": [1000.0] * len(LINKS)}),
-                                          {"MRR": "money"})))
+    table = output(HTML(report.table_html(pd.DataFrame({"account_name": LINKS, "mrr": [1000.0] * len(LINKS)}))))
     page = render.html(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("", outputs=[*prose, table])]),
                        {"title": "t", "index_href": "index.html"})
     assert re.findall(r"<a\b[^>]*>", page) == ['<a href="index.html">']  # the banner's, and no other
     shown = re.findall(r"Top account this month: (.*?), again\.", page)
-    cells = re.findall(r'<td class="data row\d+ col0"[^>]*>(.*?)</td>', page)
+    cells = re.findall(r'<td class="rb-left">(.*?)</td>', page)
     assert [html.unescape(v) for v in shown] == [html.unescape(v) for v in cells] == LINKS  # as written

@@ -92,7 +92,7 @@ def test_zero_spend_clicks_and_leads_print_na():
         {"channel": "display", **dict.fromkeys(marketing.COUNTS, 0.0), "impressions": 100.0, "cost": 500.0},
     ])
     table = marketing.add_metrics(rows, econ)
-    page = report.table_html(table, marketing.UNITS)
+    page = report.table_html(table)
     assert "n/a" in page and "inf" not in page.lower() and "nan" not in page.lower()
     assert table.loc[1, "ctr"] == 0 and pd.isna(table.loc[1, "cpc"]) and pd.isna(table.loc[0, "roi_first_year"])
 

@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from fontTools.ttLib import TTFont  # noqa: E402
 
-from revbook.pages import fonts, report  # noqa: E402
+from revbook.pages import columns, fonts, report  # noqa: E402
 
 
 @pytest.mark.parametrize("value, unit, text", [
@@ -35,8 +35,8 @@ def test_changes_are_points_for_rates_and_percent_for_amounts():
 
 
 def test_table_escapes_data():
-    frame = pd.DataFrame({"Rep": ["Kim <b>Lee</b>", "Dan O'Neil"], "MRR": [1000.0, None]})
-    page = report.table_html(frame, {"MRR": "money"})
+    frame = pd.DataFrame({"name": ["Kim <b>Lee</b>", "Dan O'Neil"], "mrr": [1000.0, None]})
+    page = report.table_html(frame)
     assert "<b>Lee" not in page and "&lt;b&gt;Lee&lt;/b&gt;" in page
     assert "¥1,000" in page and "n/a" in page
 
@@ -70,3 +70,51 @@ def test_a_change_that_shows_as_zero_is_neutral_not_good_or_bad():
     win, calls = report.headlines_html(items).split("</tr>")[1:3]
     assert '<td class="rb-flat">+0.0 pt</td>' in win and '<td class="rb-good">+1.0 pt</td>' in win
     assert '<td class="rb-good">+20.0%</td>' in calls
+
+
+def test_a_table_speaks_the_vocabulary_text_left_numbers_right_enums_and_bools_as_words():
+    frame = pd.DataFrame({"channel": ["listing_ads", "email_ads", "new_thing"], "target": [True, False, True],
+                          "cost": [1234.0, None, 0.0], "day": pd.to_datetime(["2026-09-03"] * 3)})
+    page = report.table_html(frame)
+    assert '<th class="rb-left">Channel</th>' in page and '<th class="rb-right">Spend</th>' in page
+    cells = re.findall(r'<td class="([^"]+)">(.*?)</td>', page)
+    assert cells[:4] == [("rb-left", "Listing ads"), ("rb-left", "Target"), ("rb-right", "¥1,234"),
+                         ("rb-left rb-nowrap", "2026-09-03")]
+    assert [c for _, c in cells[4:8]] == ["E-mail ads", "Other", "n/a", "2026-09-03"]
+    assert cells[8][1] == "New thing"  # a picklist value the file does not name: spaces and a capital
+
+
+def test_a_column_outside_the_vocabulary_is_an_error_naming_it():
+    with pytest.raises(columns.UnknownColumn, match="'spend_ratio' is not in the vocabulary"):
+        report.table_html(pd.DataFrame({"spend_ratio": [1.0]}))
+    assert columns.label("use:feature_api") == "feature_api use per active user"  # a family of keys
+
+
+def test_every_key_is_defined_once_with_a_known_unit(tmp_path, monkeypatch):
+    assert len(columns.vocabulary()) > 100
+    (tmp_path / "columns").mkdir()
+    (tmp_path / "columns" / "a.yaml").write_text("mrr: {label: MRR, unit: money}\n")
+    (tmp_path / "columns" / "b.yaml").write_text("mrr: {label: Monthly revenue, unit: money}\n")
+    monkeypatch.setattr(columns.resources, "files", lambda _: tmp_path)
+    columns.vocabulary.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="b.yaml: mrr is also defined in pages/columns/a.yaml"):
+            columns.vocabulary()
+        (tmp_path / "columns" / "b.yaml").write_text("arr: {label: ARR, unit: yen}\n")
+        with pytest.raises(ValueError, match="b.yaml: arr needs a label and a unit"):
+            columns.vocabulary()
+    finally:
+        columns.vocabulary.cache_clear()
+
+
+def test_top_rows_and_zero_rows_are_left_out_with_a_note_and_kept_in_the_csv(monkeypatch):
+    shown = []
+    monkeypatch.setattr(report, "display", lambda obj, **kw: shown.append(obj))
+    frame = pd.DataFrame({"campaign_id": [f"C{i}" for i in range(6)], "cost": [5.0, 4, 3, 0, 0, 1],
+                          "leads": [1, 1, 1, 0, 0, 0]})
+    report.table(frame, "Campaigns", top=3, csv="campaigns", hide_zero=["cost", "leads"])
+    page, note, csv = shown[0].data, shown[1].data, shown[2]
+    assert re.findall(r"<td class=\"rb-left\">(C\d)</td>", page) == ["C0", "C1", "C2"]
+    assert note == "*The first 3 of 4 rows shown; 2 rows with no Spend or Leads left out; all rows are in the CSV below.*"
+    payload = csv[report.ATTACHMENT_MIME]
+    assert payload["rows"] == 6 and payload["csv"].startswith("Campaign,Spend,Leads\r\nC0,5.0,1")

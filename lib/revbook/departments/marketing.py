@@ -18,7 +18,7 @@ from statsmodels.stats.proportion import proportion_confint
 from revbook import metrics
 from revbook.data import coverage
 from revbook.data.warehouse import Warehouse
-from revbook.departments.headlines import Headline, HeadlineSpec, Unit, compare
+from revbook.departments.headlines import Headline, HeadlineSpec, compare
 from revbook.departments.sales_ops import Economics
 from revbook.periods import Period
 
@@ -32,17 +32,13 @@ LEVELS: dict[str, list[str]] = {
     "campaign": ["campaign_id", "name", "channel", "platform"],
     "creative": ["campaign_id", "name", "creative_id"],
 }
-#: Column units for report.table.
-UNITS: dict[str, Unit] = {
-    "impressions": "count", "clicks": "count", "ctr": "pct", "cost": "money", "cpc": "money",
-    "leads": "count", "cvr": "pct", "cpl": "money", "target_leads": "count", "target_share": "pct",
-    "cost_per_target_lead": "money", "sqls": "count", "opportunities": "count",
-    "opportunity_rate": "pct", "won": "count", "first_year_revenue": "money", "ltv_revenue": "money",
-    "roas_first_year": "ratio", "roi_first_year": "pct", "roas_ltv": "ratio", "roi_ltv": "pct",
-    "cac": "money", "cac_payback_months": "months",
-}
-#: The metric columns of the channel, platform, campaign and creative tables, in order.
-PERFORMANCE = list(UNITS)
+#: The metric columns of the channel, platform, campaign and creative tables, in order (their labels
+#: and units are in pages/columns/marketing.yaml).
+PERFORMANCE = [
+    "impressions", "clicks", "ctr", "cost", "cpc", "leads", "cvr", "cpl", "target_leads", "target_share",
+    "cost_per_target_lead", "sqls", "opportunities", "opportunity_rate", "won", "first_year_revenue", "ltv_revenue",
+    "roas_first_year", "roi_first_year", "roas_ltv", "roi_ltv", "cac", "cac_payback_months",
+]
 #: Headline metrics: key (the targets table's metric name), label, unit, good when up.
 HEADLINES: tuple[HeadlineSpec, ...] = (
     ("spend", "Marketing spend", "money", False),
@@ -248,20 +244,3 @@ def industries(wh: Warehouse, period: Period, months: int, target_industries: li
     f["win_rate"] = metrics.ratio(f["won"], f["opportunities"])
     f["lead_to_won"] = metrics.ratio(f["won"], f["leads"])
     return f.sort_values("lead_to_won", ascending=False, ignore_index=True)
-
-
-#: Column headers of the marketing tables.
-LABELS: dict[str, str] = {
-    "campaign_id": "Campaign", "name": "Name", "channel": "Channel", "platform": "Platform",
-    "creative_id": "Creative", "impressions": "Impressions", "clicks": "Clicks", "ctr": "CTR",
-    "cost": "Spend", "cpc": "CPC", "leads": "Leads", "cvr": "CVR", "cpl": "CPL",
-    "target_leads": "Target leads", "target_share": "Target share", "cost_per_target_lead": "Cost / target lead",
-    "sqls": "SQLs", "opportunities": "Opps", "opportunity_rate": "Opp rate", "won": "Won",
-    "first_year_revenue": "1st-year revenue", "ltv_revenue": "LTV value", "roas_first_year": "ROAS 1st yr",
-    "roi_first_year": "ROI 1st yr", "roas_ltv": "ROAS LTV", "roi_ltv": "ROI LTV", "cac": "CAC",
-    "cac_payback_months": "CAC payback", "lead_source": "Lead source", "industry": "Industry",
-    "win_rate": "Win rate", "lead_to_won": "Lead → won", "target": "Target industry", "month": "Lead month",
-    "won_mrr": "Won MRR", "completeness": "Usual revenue closed by now", "spend_share": "Spend share",
-    "return_share": "LTV value share", "proposed_share": "Equal-marginal share", "proposed_spend": "Proposed spend",
-    "change": "Change",
-}

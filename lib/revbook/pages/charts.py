@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import base64
+import io
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from revbook import settings
+
+
+def show(alt: str, fig: Figure | None = None) -> None:
+    """Show the chart (the current figure unless `fig`) with `alt` as its alt text, the sentence a
+    reader who cannot see it needs: what it shows, e.g. "Leads per week, 12 weeks to 2026-W48"."""
+    from IPython.display import display
+
+    fig = fig or plt.gcf()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    display({"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": alt},
+            metadata={"image/png": {"alt": alt}}, raw=True)
 
 
 def money_axis(ax: Axes, axis: str = "y") -> None:

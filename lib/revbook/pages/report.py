@@ -19,6 +19,7 @@ from IPython.display import HTML, Markdown, display
 from revbook import contract, settings
 from revbook.data.warehouse import Warehouse
 from revbook.departments.headlines import Headline, Unit, is_missing
+from revbook.pages import columns
 
 METRICS_MIME = "application/vnd.revbook.metrics+json"
 ATTACHMENT_MIME = "application/vnd.revbook.attachment+json"
@@ -147,27 +148,61 @@ def md(value: object) -> str:
     return html.escape(str(value).translate(_MARKDOWN_SPECIALS), quote=False)
 
 
-def table(frame: pd.DataFrame, units: dict[str, Unit], caption: str | None = None,
-          labels: dict[str, str] | None = None, sortable: bool = False) -> None:
-    """Show a formatted, HTML-escaped table (see `table_html`)."""
-    display(HTML(table_html(frame, units, caption, labels, sortable)))
+def _cell(col: columns.Column, value: object) -> str:
+    """One value as its column prints it (a number in its unit, a date, a display name), escaped."""
+    if is_missing(value):
+        return "n/a"
+    if col.unit in ("text", "enum", "bool"):
+        return html.escape(col.display(value))
+    if col.unit == "time":
+        return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")  # type: ignore[arg-type]
+    if col.unit in ("date", "month"):
+        return fmt(pd.Timestamp(value).date(), col.unit)  # type: ignore[arg-type]
+    return fmt(float(value), "count" if col.unit == "number" else col.unit)  # type: ignore[arg-type]
 
 
-def table_html(frame: pd.DataFrame, units: dict[str, Unit], caption: str | None = None,
-               labels: dict[str, str] | None = None, sortable: bool = False) -> str:
-    """A formatted, HTML-escaped table: each listed column printed in its unit, missing values as
-    "n/a", columns renamed by `labels`; `sortable` tables sort by a click on a header in the report."""
-    if labels:
-        frame = frame.rename(columns=labels)
-        units = {labels.get(col, col): unit for col, unit in units.items()}
-    styler = frame.style.format(
-        {col: (lambda v, u=unit: fmt(v, u)) for col, unit in units.items()}, escape="html", na_rep="n/a"
-    ).format_index(escape="html").format_index(escape="html", axis=1)
-    if caption:
-        styler = styler.set_caption(html.escape(caption))
-    if sortable:
-        styler = styler.set_table_attributes('class="rb-sortable"')
-    return styler.hide(axis="index").to_html()
+def table_html(frame: pd.DataFrame, caption: str | None = None, sortable: bool = False) -> str:
+    """`frame` as an HTML table in the vocabulary (pages/columns): each column under its label, its
+    values in its unit, text left and numbers right, missing values as "n/a", everything escaped;
+    `sortable` tables sort by a click on a header in the report."""
+    cols = [columns.column(c) for c in frame.columns]
+    head = "".join(f'<th class="rb-{c.align}"{_title(c)}>{html.escape(c.label)}</th>' for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="rb-{c.align}{" rb-nowrap" if c.unit in ("date", "month", "time") else ""}">'
+                         f"{_cell(c, v)}</td>" for c, v in zip(cols, row, strict=True)) + "</tr>"
+        for row in frame.itertuples(index=False, name=None)
+    )
+    classes = "rb-table rb-sortable" if sortable else "rb-table"
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<table class="{classes}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _title(col: columns.Column) -> str:
+    return f' title="{html.escape(col.meaning)}"' if col.meaning else ""
+
+
+def table(frame: pd.DataFrame, caption: str | None = None, *, top: int | None = None, csv: str | None = None,
+          hide_zero: Sequence[str] = (), sortable: bool = False) -> None:
+    """Show `frame` as a table (see `table_html`). Rows where every column in `hide_zero` is 0 or
+    missing are left out, and at most `top` rows are shown (sort first); the page says how many it
+    left out, and `csv` offers every row as <report>.<csv>.csv beside the page, under the same headers."""
+    shown = frame
+    notes = []
+    if hide_zero:
+        active = frame[list(hide_zero)].fillna(0).ne(0).any(axis=1)
+        shown = frame[active]
+        if hidden := int((~active).sum()):
+            names = " or ".join(columns.label(c) for c in hide_zero)
+            notes.append(f"{hidden:,} row{'s' if hidden > 1 else ''} with no {names} left out")
+    if top is not None and len(shown) > top:
+        notes.insert(0, f"the first {top:,} of {len(shown):,} rows shown")
+        shown = shown.head(top)
+    display(HTML(table_html(shown, caption, sortable)))
+    if notes:
+        text = "; ".join(notes) + ("; all rows are in the CSV below" if csv else "")
+        say(f"*{text[:1].upper()}{text[1:]}.*")
+    if csv:
+        attachment(csv, frame.rename(columns=columns.label), f"{caption or 'The table above'}, every row")
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
