@@ -25,13 +25,17 @@ RUN_ARGS := $(if $(PERIOD),--period $(PERIOD)) $(if $(JOBS),--jobs $(JOBS))
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
 
-# uv installs in seconds what pip takes a minute or more for; pip is the fallback (an index that only
-# pip.conf names, say). --compile-bytecode as pip does: where PYTHONDONTWRITEBYTECODE is set, a venv
-# without .pyc files compiles pandas & co. again in every kernel, which doubles a run's time.
+# uv installs in seconds what pip takes a minute or more for: the uv on PATH if there is one, else uv
+# installed into the env from the package index; pip is the fallback (an index that only pip.conf names,
+# say). --compile-bytecode as pip does: where PYTHONDONTWRITEBYTECODE is set, a venv without .pyc files
+# compiles pandas & co. again in every kernel, which doubles a run's time.
+UV := $(shell command -v uv 2> /dev/null)
 $(STAMP): pyproject.toml
-	@if [ "$(ENV_DIR)" = ".venv" ] && [ ! -x $(BIN)/python ]; then $(PYTHON) -m venv .venv; fi
-	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]' || $(BIN)/python -m pip install --quiet -e '.[dev]'
+	@if [ "$(ENV_DIR)" = ".venv" ] && [ ! -x $(BIN)/python ]; then \
+	  $(if $(UV),$(UV) venv --quiet --seed --python $(PYTHON) .venv,$(PYTHON) -m venv .venv); fi
+	$(if $(UV),,$(BIN)/python -m pip install --quiet uv || true)
+	$(or $(UV),$(BIN)/uv) pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]' || \
+	  $(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name revbook --display-name "Python (revbook)" > /dev/null
 	@touch $(STAMP)
 

@@ -233,6 +233,21 @@ def markdown(floors: list[float], runs: list[Run], scales: list[Scale], cmp: bas
     return "\n".join(out) + "\n"
 
 
+SCALES_HEADING = "## 3. Scales"
+
+
+def keep_scales(text: str, previous: str) -> str:
+    """`text` of a scale-1-only bench (BENCH_SCALES=1) with the scale sections of the `previous`
+    results kept, marked with the run they come from, so a quick re-measure of the floor ratio does
+    not drop the scale 10 and 100 figures."""
+    if SCALES_HEADING not in previous:
+        return text
+    source = previous.splitlines()[2] if len(previous.splitlines()) > 2 else ""
+    kept = previous[previous.index(SCALES_HEADING):]
+    note = f"Sections 3 and 4 are kept from the last full bench ({source.strip()}); this one ran scale 1 only.\n\n"
+    return text[:text.index(SCALES_HEADING)] + note + kept
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", default=os.environ.get("BENCH_SCALES", "1,10,100"),
@@ -272,6 +287,8 @@ def main() -> int:
                 say(f"scale 10: pandas {cmp.pandas_s:.2f} s, marts {cmp.revbook_s:.2f} s ({cmp.ratio:.1f} ×), "
                     f"identical: {cmp.identical}")
     text = markdown(floors, runs, scales, cmp, period)
+    if sizes == [1.0] and RESULTS.exists():
+        text = keep_scales(text, RESULTS.read_text(encoding="utf-8"))
     RESULTS.write_text(text, encoding="utf-8")
     say(f"\n{text}\nwrote {RESULTS}")
     return 0

@@ -139,3 +139,43 @@ def test_japanese_in_a_page_renders_from_the_page_itself(hostile_outputs):
         browser.close()
     assert shots["page"] != shots["system"]  # not the tofu the machine's own fonts draw
     assert shots["page"] == shots["embedded"]  # but the glyphs the page embeds
+
+
+#: Per page at 1366 px: the page and any element that scrolls sideways (wider content than its box),
+#: and every image's alt text.
+_FIT = """() => {
+    const wide = [], width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > width) wide.push(`page ${document.documentElement.scrollWidth}px`);
+    for (const el of document.body.querySelectorAll("*")) {
+        const x = getComputedStyle(el).overflowX;
+        if ((x === "auto" || x === "scroll") && el.scrollWidth > el.clientWidth + 1)
+            wide.push(`${el.tagName.toLowerCase()}.${el.className} ${el.scrollWidth}px in ${el.clientWidth}px: ` +
+                      el.textContent.trim().slice(0, 60));
+    }
+    return {wide, alts: [...document.images].map(i => i.getAttribute("alt") || "")};
+}"""
+
+
+def test_every_page_fits_1366_px_and_every_chart_says_what_it_shows(hostile_outputs):
+    """A department head's laptop: no page and no table on it scrolls sideways (long names included:
+    the payload lake's are long), and a reader who cannot see a chart gets a sentence, not a stock
+    "No description has been provided for this image"."""
+    from playwright.sync_api import sync_playwright
+
+    problems, alts = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(viewport={"width": 1366, "height": 900}, offline=True)
+        for path in _pages(hostile_outputs):
+            page = context.new_page()
+            page.goto(path.as_uri(), wait_until="load")
+            found = page.evaluate(_FIT)
+            page.close()
+            name = path.relative_to(hostile_outputs)
+            problems += [f"{name}: {w}" for w in found["wide"]]
+            problems += [f"{name}: image alt {a!r}" for a in found["alts"]
+                         if len(a.split()) < 4 or "No description" in a]
+            alts += found["alts"]
+        browser.close()
+    assert not problems, "\n".join(problems)
+    assert len(alts) >= 20

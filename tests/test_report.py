@@ -115,6 +115,7 @@ def test_top_rows_and_zero_rows_are_left_out_with_a_note_and_kept_in_the_csv(mon
     report.table(frame, "Campaigns", top=3, csv="campaigns", hide_zero=["cost", "leads"])
     page, note, csv = shown[0].data, shown[1].data, shown[2]
     assert re.findall(r"<td class=\"rb-left\">(C\d)</td>", page) == ["C0", "C1", "C2"]
-    assert note == "*The first 3 of 4 rows shown; 2 rows with no Spend or Leads left out; all rows are in the CSV below.*"
+    assert note == ("*The first 3 of 4 rows shown; 2 rows with no Spend or Leads left out; "
+                    "all rows are in the CSV below.*")
     payload = csv[report.ATTACHMENT_MIME]
     assert payload["rows"] == 6 and payload["csv"].startswith("Campaign,Spend,Leads\r\nC0,5.0,1")

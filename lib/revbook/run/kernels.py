@@ -18,6 +18,7 @@ import ctypes
 import importlib
 import json
 import os
+import pkgutil
 import signal
 import subprocess
 import sys
@@ -28,15 +29,13 @@ from typing import IO, Any
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
-#: Imported once in the kernel parent: what the report notebooks import, heaviest first.
+#: Imported once in the kernel parent: what the report notebooks import, heaviest first (and every
+#: module of revbook.departments and revbook.pages, `report_modules`).
 PRELOAD = (
     "statsmodels.api", "statsmodels.formula.api", "scipy.stats", "seaborn", "matplotlib.pyplot",
     "matplotlib_fontja", "matplotlib_inline.backend_inline", "pandas", "duckdb", "sqlglot",
-    "revbook.data.engines", "revbook.data.roster", "revbook.delivery.notify", "revbook.departments.customer_success",
-    "revbook.departments.field_sales", "revbook.departments.inside_sales", "revbook.departments.marketing",
-    "revbook.departments.sales_ops", "revbook.departments.targets", "revbook.metrics", "revbook.pages.charts",
-    "revbook.pages.report", "revbook.periods", "revbook.settings",
-    "pandas.io.formats.style", "pyarrow.pandas_compat", "ipykernel.kernelapp",
+    "revbook.data.engines", "revbook.data.roster", "revbook.delivery.notify", "revbook.metrics", "revbook.periods",
+    "revbook.settings", "pyarrow.pandas_compat", "ipykernel.kernelapp",
 )
 PR_SET_PDEATHSIG = 1  # prctl(2)
 #: The inline backend ipykernel would choose; it must be set before matplotlib is imported.
@@ -211,8 +210,8 @@ def _kernel(request: dict[str, Any]) -> None:
 
 
 def warm() -> None:
-    """Do once what every report does first: parse the marts' SQL, compile pandas' table template,
-    draw and save a chart with Japanese text (fonts, PNG writer)."""
+    """Do once what every report does first: parse the marts' SQL, read the column vocabulary and
+    render a table with it, draw and save a chart with Japanese text (fonts, PNG writer)."""
     import io
 
     import matplotlib.pyplot as plt
@@ -223,12 +222,21 @@ def warm() -> None:
 
     for name in warehouse.mart_names():
         warehouse.mart_parameters(warehouse.mart_sql(name))
-    pd.DataFrame({"業種": ["製造業"], "mrr": [1.5]}).style.format(precision=1).to_html()
+    report.table_html(pd.DataFrame({"industry": ["製造業"], "mrr": [1.5]}))
     report.setup_charts()
     fig, ax = plt.subplots()
     ax.bar(["情報通信業", "製造業"], [1, 2])
     fig.savefig(io.BytesIO(), format="png")
     plt.close(fig)
+
+
+def report_modules() -> list[str]:
+    """Every module of revbook.departments and revbook.pages: what a report notebook imports of revbook."""
+    import revbook.departments
+    import revbook.pages
+
+    return [m.name for package in (revbook.departments, revbook.pages)
+            for m in pkgutil.iter_modules(package.__path__, package.__name__ + ".")]
 
 
 def die_with(parent: int, signum: int = signal.SIGKILL) -> None:
@@ -248,7 +256,7 @@ def serve(requests: IO[str], out: IO[str], worker: int) -> None:
     closes."""
     die_with(worker)
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
-    for name in PRELOAD:
+    for name in (*PRELOAD, *report_modules()):
         importlib.import_module(name)
     warm()
     for signum in (signal.SIGINT, signal.SIGHUP):  # the worker stops kernels; Ctrl-C or a hang-up is not for us
