@@ -22,6 +22,7 @@ from revbook.pages import columns, fonts, report  # noqa: E402
     (-0.02, "pct", "-2.0%"), (1234, "count", "1,234"), (1.5, "count", "1.5"), (2.0, "count", "2"),
     (dt.date(2026, 3, 1), "month", "2026-03"),
     (dt.date(2026, 3, 8), "date", "2026-03-08"), (pd.Timestamp("2026-03-08"), "date", "2026-03-08"),
+    (-0.0004, "pct", "0.0%"), (-0.4, "money", "¥0"),  # no signed zero
     (None, "pct", "n/a"), (float("nan"), "money", "n/a"), (float("inf") * 0, "count", "n/a"),
 ])
 def test_fmt(value, unit, text):

@@ -26,7 +26,7 @@ ATTACHMENT_MIME = "application/vnd.revbook.attachment+json"
 
 
 def fmt(value: float | dt.date | None, unit: Unit) -> str:
-    """A value as the reports print it: ¥1,234,567 / 12.3% / 1,234 (1.5 for a median or pro-rata
+    """A value as the reports print it (never a signed zero): ¥1,234,567 / 12.3% / 1,234 (1.5 for a median or pro-rata
     count that is not whole) / 2026-10 / 3.20× / 4.5 months / a p-value 0.031 or <0.001; "n/a" when
     undefined."""
     if value is None or is_missing(value):
@@ -34,10 +34,11 @@ def fmt(value: float | dt.date | None, unit: Unit) -> str:
     if isinstance(value, dt.date):
         return value.strftime("%Y-%m" if unit == "month" else "%Y-%m-%d")
     if unit == "money":
-        sign = "−" if value < 0 else ""
-        return f"{sign}{settings.company().currency_symbol}{abs(value):,.0f}"
+        amount = f"{abs(value):,.0f}"
+        sign = "−" if value < 0 and amount.strip("0,") else ""  # −¥0 would be a loss no one made
+        return f"{sign}{settings.company().currency_symbol}{amount}"
     if unit == "pct":
-        return f"{value * 100:.1f}%"
+        return f"{value * 100:.1f}%".replace("-0.0%", "0.0%")
     if unit == "ratio":
         return f"{value:,.2f}×"
     if unit == "p":
