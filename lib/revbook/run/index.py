@@ -124,13 +124,14 @@ def _saved(folder: Path, entry: dict | None, period: str) -> tuple[dict, str | N
 
 def _headline_row(key: str, saved: dict) -> dict:
     """One headline as the report shows it: value, previous, target, and the coloured changes."""
-    h = (Headline(**{f.name: saved[key][f.name] for f in dataclasses.fields(Headline)}) if key in saved
-         else Headline(key, key.replace("_", " ").capitalize(), None, "count"))
-    reason = None if key in saved else "not among the report's headline numbers"
-    return {"label": h.label, "value": report.fmt(h.value, h.unit), "previous": report.fmt(h.previous, h.unit),
-            "vs_previous": report.change(h, h.previous), "target": report.fmt(h.target, h.unit),
-            "vs_target": report.change(h, h.target), "reason": reason or ("no value this period" if h.value is None
-                                                                           else None)}
+    if key in saved:
+        h = Headline(**{f.name: saved[key][f.name] for f in dataclasses.fields(Headline)})
+        reason = None if h.value is not None else "no value this period"
+    else:
+        h, reason = Headline(key, key.replace("_", " ").capitalize(), None, "count"), "not among its headline numbers"
+    return {"label": h.label, "reason": reason, "value": report.fmt(h.value, h.unit),
+            "previous": report.fmt(h.previous, h.unit), "vs_previous": report.change(h, h.previous),
+            "target": report.fmt(h.target, h.unit), "vs_target": report.change(h, h.target)}
 
 
 def _headlines(folder: Path, manifest: dict, up: str, every: bool) -> list[dict]:
@@ -249,5 +250,5 @@ def build(outputs: Path) -> None:
                                       f"({schedule_label(manifests[month].get('schedule', ''))})",
           listing="Periods, newest first", headers=["Period", "Status", "Schedule", "Reports"],
           groups=[(None, rows)] if rows else [],
-          footer=" · ".join(_run_line(manifests[f]) for f in folders[:1]) or None,
+          footer=f"Newest period {folders[0].name}: {_run_line(manifests[folders[0]])}" if folders else None,
           details_headers=["Period", "Last run"], details=[[f.name, _run_line(manifests[f])] for f in folders])
