@@ -9,6 +9,7 @@ data fingerprint, code version) sit in a footer.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -116,10 +117,10 @@ def _saved(folder: Path, entry: dict | None, period: str) -> tuple[dict, str | N
     if entry["status"] != "ok":
         status = entry["status"] if entry["status"] in SETTLED else "failed"
         return {}, f"{status}: {entry.get('error') or status}"
-    try:
-        return json.loads((folder / entry["metrics"]).read_text(encoding="utf-8")), None
-    except (OSError, ValueError, TypeError):  # TypeError: no metrics file recorded
-        return {}, "its headline numbers (metrics.json) are missing or unreadable"
+    with contextlib.suppress(OSError, ValueError):
+        if entry.get("metrics"):
+            return json.loads((folder / entry["metrics"]).read_text(encoding="utf-8")), None
+    return {}, "its headline numbers (metrics.json) are missing or unreadable"
 
 
 def _headline_row(key: str, saved: dict) -> dict:
