@@ -96,6 +96,16 @@ def href(path: str | None, up: str = "") -> str | None:
     return up + quote(path) if path else None
 
 
+def team_pages(folder: Path, planned: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The period's team (not personal) pages a report's banner links to, as (key, title) in Model
+    order: those `planned` by this run and those of earlier runs still on disk."""
+    manifest = read_manifest(folder) or {"reports": {}}
+    pages = {k: title(e, k) for k, e in manifest["reports"].items()
+             if e.get("html") and not e.get("rep_id") and e.get("status") != "retired"}
+    pages.update(planned)
+    return sorted(pages.items(), key=lambda page: model_rank(page[0]))
+
+
 def banner_links(notebook: str, personal: bool, pages: list[tuple[str, str]]) -> dict[str, Any]:
     """A report's banner links from its page in <period>/<department>/: a personal page's team page,
     and the period's other team pages (`pages`: key, title)."""

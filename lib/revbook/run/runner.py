@@ -419,16 +419,6 @@ def _skipped(job: Job, banner: dict[str, Any]) -> Result:
                      code_version=banner["code_version"])
 
 
-def _team_pages(out: Path, jobs: list[Job]) -> list[tuple[str, str]]:
-    """The period's team (not personal) pages a report's banner links to, as (key, title) in Model
-    order: this run's and those of earlier runs still on disk."""
-    manifest = index.read_manifest(out) or {"reports": {}}
-    pages = {k: index.title(e, k) for k, e in manifest["reports"].items()
-             if e.get("html") and not e.get("rep_id") and e.get("status") != "retired"}
-    pages.update((j.key, j.title) for j in jobs if not j.rep_id)
-    return sorted(pages.items(), key=lambda page: index.model_rank(page[0]))
-
-
 def _write_manifest(out: Path, schedule: str, period: Period, results: list[Result],
                     run_info: dict[str, Any], scheduled: set[str] | None = None) -> dict[str, Any]:
     """Merge a run's results into the period's manifest. `scheduled`, the keys of the whole schedule
@@ -520,7 +510,7 @@ def _run_planned(schedule_name: str, period: Period, jobs: list[Job], workers: i
     jobs = [j for j in jobs if j.key not in {r.key for r in skipped}]
     out = paths.outputs_dir() / period.label
     out.mkdir(parents=True, exist_ok=True)
-    banner["pages"] = _team_pages(out, jobs)
+    banner["pages"] = index.team_pages(out, [(j.key, j.title) for j in jobs if not j.rep_id])
     for r in skipped:
         console.print(f"  [yellow]skipped[/] {r.key}: {escape(r.error or '')}")
     if not jobs:
