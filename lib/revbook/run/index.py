@@ -253,7 +253,8 @@ def build(outputs: Path) -> None:
         rows.append({"label": folder.name, "id": None, "personal": False, "href": f"{quote(folder.name)}/index.html",
                      "status": f"{failed} failed" if failed else "ok", "tag": None, "files": [],
                      "cells": [(schedule_label(manifest.get("schedule", "")), ""), (f"{len(reports)}", "num")]})
-    month = next((f for f in folders if periods.kind_of(f.name) == "month"), None)
+    month = next((f for f in folders if periods.kind_of(f.name) == "month"  # a month with a headline report
+                  and manifests[f]["reports"].keys() & HEADLINES.keys()), None)
     _page(outputs, title="revbook reports", up=None, earlier=None, later=None, earlier_label=None, later_label=None,
           headlines=_headlines(month, manifests[month], f"{quote(month.name)}/", every=True) if month else [],
           headlines_of=month.name if month else None,
