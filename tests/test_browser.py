@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, TEST_END
+from pages import index_headlines
 from revbook import periods
 from revbook.data import load
 from revbook.run import runner
@@ -85,7 +86,7 @@ def test_every_page_in_chromium_runs_nothing_planted_and_renders_its_charts(host
     pages = _pages(hostile_outputs)
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
-    problems, charts = [], 0
+    problems, charts, headlines = [], 0, {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -104,12 +105,19 @@ def test_every_page_in_chromium_runs_nothing_planted_and_renders_its_charts(host
             name = "__".join(path.relative_to(hostile_outputs).with_suffix(".png").parts)
             page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
             broken = [src for ok, src in images if not ok]
+            if path in (hostile_outputs / "index.html", hostile_outputs / TEST_END / "index.html"):
+                headlines[path] = [tuple(c.strip() for c in row.split("\t")) for row in
+                                   page.locator("table.rb-headlines").inner_text().splitlines()[1:] if "\t" in row]
             if errors or pwned is not None or broken:
                 problems.append(f"{path.relative_to(hostile_outputs)}: errors={errors} pwned={pwned} broken={broken}")
             charts += len(images)
             page.close()
         browser.close()
     assert not problems, "\n".join(problems)
+    expected = index_headlines(hostile_outputs / TEST_END)
+    shown = [(label, value, previous, vs_previous[0], target, vs_target[0])  # as the reader sees the numbers
+             for _, label, value, previous, vs_previous, target, vs_target in expected]
+    assert len(headlines) == 2 and all(rows == shown for rows in headlines.values()), headlines
     assert charts >= 20  # the monthly reports' charts, each one decoded and drawn
     assert len(list(SCREENSHOTS.glob("*.png"))) == len(pages)
 

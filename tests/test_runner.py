@@ -306,5 +306,5 @@ def test_the_period_index_lists_departments_in_the_order_of_the_model(tmp_path):
     from revbook.run import index
 
     index.build_period(tmp_path)
-    headings = re.findall(r"<h2>(.*?)</h2>", (tmp_path / "index.html").read_text(encoding="utf-8"))
+    headings = re.findall(r"<h3>(.*?)</h3>", (tmp_path / "index.html").read_text(encoding="utf-8"))
     assert headings == ["sales ops", "marketing", "inside sales", "field sales", "customer success", "zz custom"]

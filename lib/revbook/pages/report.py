@@ -61,13 +61,20 @@ def fmt_change(value: float | None, reference: float | None, unit: Unit) -> str:
     return f"{(value - reference) / abs(reference) * 100:+.1f}%"
 
 
-def _change_cell(item: Headline, reference: float | None) -> str:
+def change(item: Headline, reference: float | None) -> tuple[str, str]:
+    """The change from `reference` as shown, and its colour class: rb-good or rb-bad, rb-flat (grey)
+    when there is none to show. The report's headline table and the index pages colour alike."""
     text = fmt_change(item.value, reference, item.unit)
     shown_as_zero = not any(c in "123456789" for c in text)  # "+0.0 pt", "-0.0%": no change worth a colour
     if text == "n/a" or item.value is None or reference is None or item.value == reference or shown_as_zero:
-        return f'<td class="rb-flat">{text}</td>'
+        return text, "rb-flat"
     good = (item.value > reference) == item.good_when_up
-    return f'<td class="{"rb-good" if good else "rb-bad"}">{text}</td>'
+    return text, "rb-good" if good else "rb-bad"
+
+
+def _change_cell(item: Headline, reference: float | None) -> str:
+    text, colour = change(item, reference)
+    return f'<td class="{colour}">{text}</td>'
 
 
 def headlines(items: list[Headline], title: str = "Headline numbers", reference: str = "Target") -> None:

@@ -6,6 +6,7 @@ import copy
 import html as html_text
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import nbformat
 from nbconvert import HTMLExporter
@@ -27,8 +28,9 @@ def _exporter() -> HTMLExporter:
     )
 
 
-def html(nb: nbformat.NotebookNode, banner: dict[str, str], files: dict[str, str] | None = None) -> str:
-    """The report page for an executed notebook; `banner` fills the header (title, period, …) and
+def html(nb: nbformat.NotebookNode, banner: dict[str, Any], files: dict[str, str] | None = None) -> str:
+    """The report page for an executed notebook; `banner` fills the header (title, period, links to
+    the period index, team page and siblings) and the footer (render details), and
     each attachment (revbook.pages.report.attachment) becomes a link to its file name in `files`."""
     nb = copy.deepcopy(nb)
     for output in _outputs(nb, ATTACHMENT_MIME):

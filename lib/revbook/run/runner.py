@@ -24,7 +24,7 @@ import traceback
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import nbformat
 import pandas as pd
@@ -62,6 +62,8 @@ class Job:
     parameters: dict[str, Any] = field(default_factory=dict)
     rep_id: str | None = None
     needs: tuple[str, ...] = ()  # contract tables of which at least one must hold data (notebook metadata)
+    title: str = ""  # the notebook's first markdown heading
+    rep_name: str | None = None  # the rep's name in the reps table, for a personal report
 
     @property
     def department(self) -> str:
@@ -93,6 +95,8 @@ class Result:
     parameters: dict[str, Any]
     status: str  # ok | skipped (none of the tables it needs holds data) | failed | interrupted
     duration_s: float
+    title: str = ""  # the report's human title (the notebook's first heading)
+    rep_name: str | None = None
     html: str | None = None
     metrics: str | None = None
     files: list[str] = field(default_factory=list)  # CSV attachments beside the HTML
@@ -103,6 +107,13 @@ class Result:
     queries: list[dict[str, Any]] = field(default_factory=list)  # mart calls: mart, params, rows, seconds, bytes
     bytes_billed: int | None = None  # on an engine that bills (BigQuery)
     kernel_peak_rss: int | None = None  # bytes: the kernel process's peak resident memory
+
+    @classmethod
+    def of(cls, job: Job, status: str, **fields: Any) -> Result:
+        """`job`'s result, named and titled as the job is (its parameters unless given)."""
+        fields.setdefault("parameters", dict(job.parameters))
+        return cls(job.key, job.notebook, job.rep_id, status=status, duration_s=0.0, title=job.title,
+                   rep_name=job.rep_name, **fields)
 
 
 # ---------------------------------------------------------------- planning
@@ -146,12 +157,24 @@ def failed_keys(period: Period) -> set[str]:
     return {key for key, entry in manifest["reports"].items() if entry.get("status") not in index.SETTLED}
 
 
-def _inspect(source: Path) -> tuple[str | None, dict[str, Any], tuple[str, ...]]:
-    """A notebook's kernel name, declared parameters and the tables it needs (metadata `revbook.needs`:
-    the report is skipped when none of them holds data)."""
-    metadata = nbformat.read(source, as_version=4).metadata
-    needs = tuple(metadata.get("revbook", {}).get("needs", ()))
-    return metadata.get("kernelspec", {}).get("name"), papermill.inspect_notebook(str(source)), needs
+class _Inspected(NamedTuple):
+    kernel: str | None
+    declared: dict[str, Any]
+    needs: tuple[str, ...]
+    title: str
+
+
+def _inspect(source: Path) -> _Inspected:
+    """A notebook's kernel name, declared parameters, the tables it needs (metadata `revbook.needs`:
+    the report is skipped when none of them holds data) and its title: the first markdown heading,
+    else the file name in words ("campaign_roi" → "Campaign roi")."""
+    nb = nbformat.read(source, as_version=4)
+    needs = tuple(nb.metadata.get("revbook", {}).get("needs", ()))
+    headings = (m.group(1).strip() for c in nb.cells if c.cell_type == "markdown"
+                for m in [re.search(r"^#+\s+(.+)$", c.source, re.M)] if m)
+    title = next(headings, source.stem.replace("_", " ").capitalize())
+    return _Inspected(nb.metadata.get("kernelspec", {}).get("name"), papermill.inspect_notebook(str(source)),
+                      needs, title)
 
 
 def plan(schedule_name: str, period_text: str | None = None, only: list[str] | None = None,
@@ -180,7 +203,7 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
     jobs: list[Job] = []
     reps: pd.DataFrame | None = None
     kernels = find_kernel_specs()
-    inspected: dict[Path, tuple[str | None, dict[str, Any], tuple[str, ...]]] = {}  # a notebook fanned out is read once
+    inspected: dict[Path, _Inspected] = {}  # a notebook fanned out is read once
     for spec in selected:
         if rep is not None and not spec.per_rep:
             continue  # --rep renders personal reports only
@@ -191,7 +214,7 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
             continue
         if source not in inspected:
             inspected[source] = _inspect(source)
-        kernel, declared, needs = inspected[source]
+        kernel, declared, needs, title = inspected[source]
         parameters = {**spec.parameters, **{k: v for k, v in overrides.items() if k in declared}}
         used |= parameters.keys() & overrides.keys()
         unknown_tables = [t for t in needs if t not in contract.TABLES_BY_NAME]
@@ -210,7 +233,7 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
             if name in declared:
                 problems.extend(_check_value(where, name, value, declared[name]))
         if not spec.per_rep and "rep_id" not in parameters:
-            jobs.append(Job(spec.notebook, dict(parameters), needs=needs))
+            jobs.append(Job(spec.notebook, dict(parameters), needs=needs, title=title))
             continue
         if reps is None:
             with connect() as wh:
@@ -220,11 +243,12 @@ def plan(schedule_name: str, period_text: str | None = None, only: list[str] | N
             chosen = team if rep is None else [rep]
             problems.extend(f"{where}: unknown rep {r!r}: not an active {spec.per_rep} rep "
                             f"(active: {', '.join(team) or 'none'})" for r in chosen if r not in team)
-            jobs.extend(Job(spec.notebook, dict(parameters), r, needs) for r in chosen)
+            names = dict(zip(reps["rep_id"], reps["name"], strict=True))
+            jobs.extend(Job(spec.notebook, dict(parameters), r, needs, title, names.get(r)) for r in chosen)
         else:
             if parameters["rep_id"] not in set(reps["rep_id"]):
                 problems.append(f"{where}: unknown rep {parameters['rep_id']!r} (not in the reps table)")
-            jobs.append(Job(spec.notebook, dict(parameters), needs=needs))
+            jobs.append(Job(spec.notebook, dict(parameters), needs=needs, title=title))
     problems += [f"-p {name}: no notebook of the {schedule_name} schedule declares it"
                  for name in sorted(overrides.keys() - used)]
     if rep is not None and not jobs and not problems:
@@ -294,7 +318,7 @@ def _error_summary(exc: BaseException, out: Path) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_marts: str = "") -> Result:
+def execute(job: Job, period: str, out_dir: str, banner: dict[str, Any], shared_marts: str = "") -> Result:
     """Run one job's notebook and, if it succeeds, publish its HTML and metrics atomically. Mart
     results go to `shared_marts` for the run's other reports (none if empty)."""
     global _in_report
@@ -308,8 +332,8 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_
     # the kernel inherits these: the warehouse logs each mart call, BigQuery labels its jobs
     os.environ.update({QUERY_LOG_ENV: str(query_log), REPORT_ENV: job.key, PERIOD_ENV: period,
                        MART_CACHE_ENV: shared_marts})
-    result = Result(job.key, job.notebook, job.rep_id, params, "failed", 0.0,
-                    data_fingerprint=banner["fingerprint"], code_version=banner["code_version"])
+    result = Result.of(job, "failed", parameters=params, data_fingerprint=banner["fingerprint"],
+                       code_version=banner["code_version"])
     if _stopping:
         result.status, result.error = "interrupted", "the run was stopped before this report started"
         return result
@@ -325,8 +349,11 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_
         metrics_path = html_path.with_suffix(".metrics.json")
         attachments = render.attachments(nb)
         files = {name: f"{job.name}.{name}.csv" for name in attachments}
-        page = render.html(nb, {**banner, "title": f"{job.department} / {job.name}", "index_href": "../index.html",
-                                "not_loaded": _not_loaded(query_log, banner)}, files)
+        page = render.html(nb, {**banner, **index.banner_links(job.notebook, job.rep_id is not None, banner["pages"]),
+                                "title": job.title + (f" — {job.rep_name or job.rep_id}" if job.rep_id else ""),
+                                "index_href": "../index.html", "not_loaded": _not_loaded(query_log, banner),
+                                "rendered_at": clock.stamp(), "took": f"{time.perf_counter() - started:.1f}s"},
+                           files)
         for name, csv in attachments.items():  # utf-8 with BOM: Excel reads Japanese right
             write_atomic(html_path.with_name(files[name]), csv, encoding="utf-8-sig")
         write_atomic(metrics_path, json.dumps(render.metrics(nb), ensure_ascii=False, indent=2))
@@ -353,7 +380,7 @@ def execute(job: Job, period: str, out_dir: str, banner: dict[str, str], shared_
     return result
 
 
-def _not_loaded(query_log: Path, banner: dict[str, str]) -> str:
+def _not_loaded(query_log: Path, banner: dict[str, Any]) -> str:
     """The banner's note on the tables this report's marts read that hold no data, and the optional
     columns they read that hold no values ('' if none)."""
     marts = {json.loads(line)["mart"] for line in query_log.read_text(encoding="utf-8").splitlines() if line} \
@@ -383,14 +410,13 @@ def code_version() -> str:
         return __version__
 
 
-def _skipped(job: Job, banner: dict[str, str]) -> Result:
+def _skipped(job: Job, banner: dict[str, Any]) -> Result:
     """A report none of whose tables holds data: neither failed nor rendered empty."""
     tables = [contract.table(t) for t in job.needs]
     reason = (f"needs {' or '.join(t.label for t in tables)} ({', '.join(t.name for t in tables)}); "
               "none is loaded")
-    return Result(job.key, job.notebook, job.rep_id, dict(job.parameters), "skipped", 0.0, error=reason,
-                  finished_at=clock.stamp(), data_fingerprint=banner["fingerprint"],
-                  code_version=banner["code_version"])
+    return Result.of(job, "skipped", error=reason, finished_at=clock.stamp(), data_fingerprint=banner["fingerprint"],
+                     code_version=banner["code_version"])
 
 
 def _write_manifest(out: Path, schedule: str, period: Period, results: list[Result],
@@ -474,15 +500,17 @@ def _run_planned(schedule_name: str, period: Period, jobs: list[Job], workers: i
             costs.show(console, estimates, wh.dialect, config.price_per_tib if config else None)
         if dry_run:
             return 0
-        banner = {"period": period.label, "fingerprint": wh.fingerprint(), "code_version": code_version(),
-                  "generated_at": clock.stamp(),
-                  "absent": ",".join(t.name for t in contract.TABLES if not wh.has(t.name)),
-                  "empty_columns": ",".join(f"{h.table.name}.{c}" for h in coverage.holdings(wh) if h.rows
-                                            for c in h.empty_columns)}
+        banner: dict[str, Any] = {
+            "period": period.label, "schedule": index.schedule_label(recorded_as),
+            "fingerprint": wh.fingerprint(), "code_version": code_version(), "generated_at": clock.stamp(),
+            "absent": ",".join(t.name for t in contract.TABLES if not wh.has(t.name)),
+            "empty_columns": ",".join(f"{h.table.name}.{c}" for h in coverage.holdings(wh) if h.rows
+                                      for c in h.empty_columns)}
         skipped = [_skipped(j, banner) for j in jobs if j.needs and not any(wh.has(t) for t in j.needs)]
     jobs = [j for j in jobs if j.key not in {r.key for r in skipped}]
     out = paths.outputs_dir() / period.label
     out.mkdir(parents=True, exist_ok=True)
+    banner["pages"] = index.team_pages(out, [(j.key, j.title) for j in jobs if not j.rep_id])
     for r in skipped:
         console.print(f"  [yellow]skipped[/] {r.key}: {escape(r.error or '')}")
     if not jobs:
@@ -547,8 +575,8 @@ def _run_planned(schedule_name: str, period: Period, jobs: list[Job], workers: i
             if f.done() and not f.cancelled() and f.exception() is None:
                 results.append(f.result())
             else:  # never started, or lost with its worker: recorded so --only-failed picks it up
-                results.append(Result(job.key, job.notebook, job.rep_id, {}, "interrupted", 0.0,
-                                      error="the run was stopped before this report finished"))
+                results.append(Result.of(job, "interrupted", parameters={},
+                                         error="the run was stopped before this report finished"))
         results.sort(key=lambda r: r.key)
         failed = [r for r in results if r.status not in ("ok", "skipped")]
         run_info = {"started_at": banner["generated_at"], "finished_at": clock.stamp(),
