@@ -41,9 +41,9 @@ FUNNEL_SOURCES = {"leads": ["new_leads"], "activities.type=meeting": ["meetings"
 #: The funnel's steps in order: new leads × three step ratios × average deal size = new MRR.
 FUNNEL_STEPS = ("new_leads", "meeting_rate", "opportunity_rate", "win_rate", "average_deal_size", "new_revenue")
 
-#: The dated columns of the tables this page counts from: the latest of them is how far each table runs.
-DATED_COLUMNS = {"leads": ("created_at",), "opportunities": ("created_at", "closed_at"),
-                 "subscriptions": ("start_date",)}  # not end_date: a contract may end in the future
+#: The dated columns of the tables this page counts from (not subscriptions.end_date: a contract may end in the future).
+DATED_COLUMNS = {"leads": ("created_at",), "activities": ("occurred_at",), "opportunities": ("created_at", "closed_at"),
+                 "subscriptions": ("start_date",)}
 
 
 @dataclass(frozen=True)
@@ -159,9 +159,10 @@ def overview(wh: Warehouse, period: Period, trend_months: int = 12) -> RevenueOv
 
 
 def data_through(wh: Warehouse) -> dt.date | None:
-    """The last day the page's data covers: the earliest of the loaded tables' latest dates
-    (`DATED_COLUMNS`), so a month whose leads stop on the 17th reads as incomplete even if its
-    subscriptions run on; None when none of the tables is loaded."""
+    """The last day the page's data reaches: the latest date in any loaded table of `DATED_COLUMNS`
+    (None when none is loaded). Not the earliest table's: rare events (a small company's new
+    subscriptions) stop days before a month's end in complete data; when even the latest date falls
+    before the month's last day, the export stopped there."""
     ends = []
     for table, dated in DATED_COLUMNS.items():
         if not wh.has(table):
@@ -171,4 +172,4 @@ def data_through(wh: Warehouse) -> dt.date | None:
         values = pd.to_datetime(wh.query(render(latest, wh.dialect)).iloc[0]).dropna()
         if not values.empty:
             ends.append(values.max().date())
-    return min(ends) if ends else None
+    return max(ends) if ends else None

@@ -72,7 +72,7 @@ def waterfall(steps: Sequence[str], amounts: Sequence[float], title: str, net_la
     for ax in (totals, moves):
         money_axis(ax)
         ax.set_xlabel("")
-    fig.suptitle(title, fontweight="bold")
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 

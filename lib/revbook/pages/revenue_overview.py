@@ -29,7 +29,7 @@ def _vs(value: float | None, reference: float | None, unit: Unit) -> str:
 
 def _against(value: float | None, plan: float | None) -> str:
     """"2.5% under" / "1.0% over" / "level with" (an amount against its plan), "n/a against" when unknown."""
-    if value is None or not plan:
+    if value is None or plan is None or is_missing(value) or not plan:
         return "n/a against"
     if value == plan:
         return "level with"
