@@ -149,7 +149,8 @@ def test_a_page_whose_data_stops_mid_month_says_so(tmp_path):
     assert through == dt.date(2026, 11, 17)  # the latest table's last day; a contract's future end does not count
     assert _plain(revenue_overview.data_note(through, month)).startswith(
         "Data runs to 2026-11-17; the month is incomplete (it ends 2026-11-30)")
-    assert revenue_overview.data_note(dt.date(2026, 11, 30), month) == ""
+    assert revenue_overview.data_note(dt.date(2026, 11, 27), month) == ""  # a quiet weekend at the end is no gap
+    assert sales_ops.incomplete(dt.date(2026, 11, 26), month) and not sales_ops.incomplete(None, month)
     with DuckDBWarehouse(make_db(tmp_path / "empty.duckdb", {"targets": pd.DataFrame({"month": [NOV]})})) as wh:
         assert sales_ops.data_through(wh) is None
 

@@ -44,6 +44,8 @@ FUNNEL_STEPS = ("new_leads", "meeting_rate", "opportunity_rate", "win_rate", "av
 #: The dated columns of the tables this page counts from (not subscriptions.end_date: a contract may end in the future).
 DATED_COLUMNS = {"leads": ("created_at",), "activities": ("occurred_at",), "opportunities": ("created_at", "closed_at"),
                  "subscriptions": ("start_date",)}
+#: Days at a month's end without any of them that still read as a complete month (a weekend, a holiday).
+QUIET_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -173,3 +175,8 @@ def data_through(wh: Warehouse) -> dt.date | None:
         if not values.empty:
             ends.append(values.max().date())
     return max(ends) if ends else None
+
+
+def incomplete(through: dt.date | None, period: Period) -> bool:
+    """Whether the data stops more than `QUIET_DAYS` before the period's last day (unknown: no)."""
+    return through is not None and (period.last_day - through).days > QUIET_DAYS

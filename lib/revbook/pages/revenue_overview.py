@@ -7,6 +7,7 @@ import datetime as dt
 
 import pandas as pd
 
+from revbook.departments import sales_ops
 from revbook.departments.headlines import Unit, is_missing
 from revbook.departments.sales_ops import RevenueOverview
 from revbook.pages import charts, columns
@@ -37,8 +38,9 @@ def _against(value: float | None, plan: float | None) -> str:
 
 
 def data_note(through: dt.date | None, period: Period) -> str:
-    """A warning for the top of the page when the data stops before the period's last day, else ''."""
-    if through is None or through >= period.last_day:
+    """A warning for the top of the page when the data stops days before the period's end
+    (`sales_ops.incomplete`), else ''."""
+    if through is None or not sales_ops.incomplete(through, period):
         return ""
     return (f"**Data runs to {md(fmt(through, 'date'))}; the month is incomplete** (it ends "
             f"{md(fmt(period.last_day, 'date'))}): its counts and MRR movements cover part of it only.")
