@@ -3,13 +3,15 @@ economics (ARPA, churn, LTV) that marketing ROI and customer success share."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
+from sqlglot import exp
 
 from revbook import metrics
 from revbook.data import coverage
-from revbook.data.warehouse import Warehouse
+from revbook.data.warehouse import Warehouse, render
 from revbook.departments import targets
 from revbook.departments.headlines import Headline, HeadlineSpec, compare
 from revbook.metrics import Funnel, revenue_kpis
@@ -35,6 +37,15 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
 #: has no meetings at all, which is not zero meetings.
 FUNNEL_SOURCES = {"leads": ["new_leads"], "activities.type=meeting": ["meetings"],
                   "opportunities": ["opportunities", "won_deals", "won_mrr"]}
+
+#: The funnel's steps in order: new leads × three step ratios × average deal size = new MRR.
+FUNNEL_STEPS = ("new_leads", "meeting_rate", "opportunity_rate", "win_rate", "average_deal_size", "new_revenue")
+
+#: The dated columns of the tables this page counts from (not subscriptions.end_date: a contract may end in the future).
+DATED_COLUMNS = {"leads": ("created_at",), "activities": ("occurred_at",), "opportunities": ("created_at", "closed_at"),
+                 "subscriptions": ("start_date",)}
+#: Days at a month's end without any of them that still read as a complete month (a weekend, a holiday).
+QUIET_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -66,12 +77,50 @@ class RevenueOverview:
         plan = targets.for_month(self.targets, self.month()["month"])
         return compare(HEADLINES, self.values(0), self.values(-1), plan)
 
+    def new_mrr_target(self) -> float | None:
+        """The page's one new-MRR target: the targets table's new_mrr for the month. The plan sets it
+        directly; its step targets (leads, meetings, opportunities, won deals, deal size) are each
+        stretched on their own, so their product compounds the stretches and overshoots it (14 won
+        deals × ¥116,000 = ¥1,624,000 against ¥1,524,000 in the demo's 2026-11). The headline compares
+        New MRR with this figure and the funnel's last row shows it, so the page names one target."""
+        return self.target("new_mrr")
+
     def target_funnel(self) -> Funnel:
-        """The funnel the plan implies: planned leads, meetings, opportunities and won deals at the
-        planned average deal size (0 where the plan has no value)."""
-        leads, meetings, opportunities, won = (self.target(k) or 0.0
-                                               for k in ("new_leads", "meetings", "opportunities", "won_deals"))
-        return Funnel(leads, meetings, opportunities, won, won * (self.target("average_deal_size") or 0.0))
+        """The funnel the plan's step targets imply: planned leads, meetings, opportunities and won
+        deals at the planned average deal size (NaN where the plan has no value: unknown, not 0)."""
+        leads, meetings, opportunities, won, size = (
+            float("nan") if v is None else v
+            for v in map(self.target, ("new_leads", "meetings", "opportunities", "won_deals", "average_deal_size")))
+        return Funnel(leads, meetings, opportunities, won, won * size)
+
+    def funnel_steps(self) -> pd.DataFrame:
+        """The funnel's steps (`FUNNEL_STEPS`) for this month, the previous month and the plan: one row
+        a step (`step`), numbers in `this_month`, `previous_month` and `funnel_target` (the plan; the
+        key `target` is marketing's target industry). The plan's last row is `new_mrr_target`, not
+        the step targets' product (see there)."""
+        funnels = {"this_month": self.funnel(0), "previous_month": self.funnel(-1),
+                   "funnel_target": self.target_funnel()}
+        frame = pd.DataFrame({"step": FUNNEL_STEPS, **{
+            column: [getattr(f, step) for step in FUNNEL_STEPS] for column, f in funnels.items()}})
+        frame.loc[frame["step"] == "new_revenue", "funnel_target"] = self.new_mrr_target()
+        return frame.astype({c: "float64" for c in funnels})
+
+    def target_funnel_gap(self) -> float | None:
+        """How far the step targets' product lies above the new-MRR target (None when either is unknown)."""
+        product, target = self.target_funnel().new_revenue, self.new_mrr_target()
+        if product is None or target is None or pd.isna(product):
+            return None
+        return float(product - target)
+
+    def bridge(self) -> pd.DataFrame:
+        """The month's revenue bridge (`metrics.mrr_bridge`): `step` and its signed `bridge_mrr`."""
+        return metrics.mrr_bridge(self.month()).rename(columns={"amount": "bridge_mrr"})
+
+    def retention(self) -> pd.DataFrame:
+        """Each month's churn and retention rates, oldest first."""
+        return self.months[["month", "customer_churn_rate", "net_revenue_churn_rate", "grr", "nrr"]].rename(
+            columns={"customer_churn_rate": "customer_churn", "net_revenue_churn_rate": "net_revenue_churn",
+                     "grr": "month_grr", "nrr": "month_nrr"}).reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -109,3 +158,25 @@ def overview(wh: Warehouse, period: Period, trend_months: int = 12) -> RevenueOv
     months = funnel[["month"]].merge(movements, on="month", how="left").merge(funnel, on="month", how="left")
     months["month"] = pd.to_datetime(months["month"]).dt.date
     return RevenueOverview(period, months, targets.monthly(wh, "sales_ops", window))
+
+
+def data_through(wh: Warehouse) -> dt.date | None:
+    """The last day the page's data reaches: the latest date in any loaded table of `DATED_COLUMNS`
+    (None when none is loaded). Not the earliest table's: rare events (a small company's new
+    subscriptions) stop days before a month's end in complete data; when even the latest date falls
+    before the month's last day, the export stopped there."""
+    ends = []
+    for table, dated in DATED_COLUMNS.items():
+        if not wh.has(table):
+            continue
+        latest = exp.select(*(exp.Max(this=exp.column(c, quoted=True)).as_(c, quoted=True) for c in dated)).from_(
+            exp.table_(table, quoted=True))
+        values = pd.to_datetime(wh.query(render(latest, wh.dialect)).iloc[0]).dropna()
+        if not values.empty:
+            ends.append(values.max().date())
+    return max(ends) if ends else None
+
+
+def incomplete(through: dt.date | None, period: Period) -> bool:
+    """Whether the data stops more than `QUIET_DAYS` before the period's last day (unknown: no)."""
+    return through is not None and (period.last_day - through).days > QUIET_DAYS

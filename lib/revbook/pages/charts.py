@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -13,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from revbook import settings
+from revbook.pages import columns
 
 
 def show(alt: str, fig: Figure | None = None) -> None:
@@ -28,55 +30,68 @@ def show(alt: str, fig: Figure | None = None) -> None:
             metadata={"image/png": {"alt": alt}}, raw=True)
 
 
+def money_label(value: float) -> str:
+    """A short money label like ¥12.3M or −¥450k (axis ticks, bar labels)."""
+    symbol = settings.company().currency_symbol
+    sign = "−" if value < 0 else ""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{sign}{symbol}{abs(value) / size:.1f}{suffix}"
+    return f"{sign}{symbol}{abs(value):.0f}"
+
+
 def money_axis(ax: Axes, axis: str = "y") -> None:
     """Tick labels like ¥12.3M on the given axis."""
-    symbol = settings.company().currency_symbol
-
-    def label(value: float, _: object) -> str:
-        for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if abs(value) >= size:
-                return f"{symbol}{value / size:.1f}{suffix}"
-        return f"{symbol}{value:.0f}"
-
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(label))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(lambda v, _: money_label(v)))
 
 
-def waterfall(steps: pd.DataFrame, title: str) -> Axes:
-    """A waterfall of signed `amount`s per `step`; the first and last rows are totals."""
-    _, ax = plt.subplots()
-    bottoms, heights, colors = [], [], []
-    running = 0.0
-    last = len(steps) - 1
-    for i, amount in enumerate(steps["amount"]):
-        if i in (0, last):
-            bottoms.append(0.0)
-            heights.append(amount)
-            colors.append("#4c72b0")
-            running = amount
-        else:
-            bottoms.append(running if amount >= 0 else running + amount)
-            heights.append(abs(amount))
-            colors.append("#55a868" if amount >= 0 else "#c44e52")
-            running += amount
-    ax.bar(steps["step"], heights, bottom=bottoms, color=colors)
-    low = min(bottoms[1:last] or [0.0])
-    ax.set_ylim(bottom=max(0.0, low - (max(heights[0], heights[last]) - low) * 0.5))
-    money_axis(ax)
-    ax.set_title(title)
-    ax.set_xlabel("")
-    return ax
-
-
-def trend(frame: pd.DataFrame, x: str, columns: dict[str, str], title: str, money: bool = True) -> Axes:
-    """Lines over time: `columns` maps a column to its legend label."""
-    _, ax = plt.subplots()
-    for col, label in columns.items():
-        ax.plot(frame[x], frame[col], marker="o", label=label)
-    if money:
+def waterfall(steps: Sequence[str], amounts: Sequence[float], title: str, net_label: str = "Net change") -> Figure:
+    """A bridge from a first total to a last one (`steps[0]`, `steps[-1]`) through signed movements,
+    in two panels so that neither misleads: the totals as bars on an axis from 0, in their true
+    proportion, and the movements at their own scale, each floating from the running change since
+    the first total and ending with the net change (a bar from 0). A single cut axis would make a
+    2% change look like a doubling."""
+    labels, values = list(steps), [float(v) for v in amounts]
+    fig, (totals, moves) = plt.subplots(1, 2, figsize=(11, 4), width_ratios=(1, 2.6))
+    totals.bar([labels[0], labels[-1]], [values[0], values[-1]], color="#4c72b0")
+    totals.set_ylim(bottom=0)
+    totals.set_title("Totals (axis from 0)", fontsize="medium")
+    running, bottoms, heights, colors = 0.0, [], [], []
+    for amount in values[1:-1]:
+        bottoms.append(running + min(amount, 0.0))
+        heights.append(abs(amount))
+        colors.append("#55a868" if amount >= 0 else "#c44e52")
+        running += amount
+    net = values[-1] - values[0]
+    bars = moves.bar([*labels[1:-1], net_label], [*heights, abs(net)], bottom=[*bottoms, min(net, 0.0)],
+                     color=[*colors, "#4c72b0"])
+    moves.bar_label(bars, [("+" if v > 0 else "") + money_label(v) for v in (*values[1:-1], net)], fontsize="small")
+    moves.axhline(0, color="black", linewidth=0.8)
+    moves.margins(y=0.15)
+    moves.set_title("Movements in the month (own scale, from 0)", fontsize="medium")
+    for ax in (totals, moves):
         money_axis(ax)
+        ax.set_xlabel("")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def trend(frame: pd.DataFrame, x: str, keys: Sequence[str], title: str, unit: str = "money") -> Figure:
+    """Lines over time, one per column in `keys`, named by the vocabulary; `unit` "money" or "pct"
+    labels the axis, and a pct axis that crosses 0 gets a line at 0."""
+    fig, ax = plt.subplots()
+    for key in keys:
+        ax.plot(frame[x], frame[key], marker="o", label=columns.label(key))
+    if unit == "money":
+        money_axis(ax)
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.1%}"))
+        if (frame[list(keys)] < 0).any().any():
+            ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_title(title)
     ax.legend()
-    return ax
+    return fig
 
 
 def effects(table: pd.DataFrame, title: str,
