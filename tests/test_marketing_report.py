@@ -92,8 +92,12 @@ def test_the_channel_sentence_names_most_leads_most_spend_cheapest_target_lead_a
     # per target lead ¥250 (listing) vs ¥25 (webinar); ROAS 1,200 ÷ 1,000 = 1.20× vs 2,400 ÷ 100 = 24.00×
     assert plain(page.channels_sentence(frame(CHANNELS))) == (
         "Organic brought the most leads (20, 30.8% of all) at no spend; Listing ads took the most spend "
-        "(90.9%, ¥100 a lead); Webinar was the cheapest per target lead (¥25) and Webinar returned the most "
-        "per yen (ROAS 24.00× on first-year revenue).")
+        "(90.9%, ¥100 a lead); Webinar was the cheapest per target lead (¥25) and returned the most per yen "
+        "(ROAS 24.00× on first-year revenue).")
+    rich = frame([{**CHANNELS[0], "won_mrr": 10_000.0}, *CHANNELS[1:]])  # listing: ROAS 120,000 ÷ 1,000
+    assert plain(page.channels_sentence(rich)).endswith(
+        "Webinar was the cheapest per target lead (¥25) and Listing ads returned the most per yen "
+        "(ROAS 120.00× on first-year revenue).")
     assert page.channels_sentence(frame(CHANNELS[3:])) == "No leads came from a campaign in the window."
 
 
@@ -225,3 +229,17 @@ def test_the_page_fits_its_tables_offers_full_lists_and_defines_at_the_foot(mont
     assert "How leads are credited" in foot and "LTV basis this month" in foot
     assert body.count("square root of its spend") == 1  # the budget's assumption, stated once
     assert 'alt="Cost per lead against target-lead share' in body
+
+
+def test_without_ad_spend_the_sentences_say_spend_is_unknown_not_zero():
+    unknown = frame(CHANNELS).assign(cost=float("nan"), impressions=float("nan"))
+    assert plain(page.channels_sentence(unknown)) == (
+        "Organic brought the most leads (20, 30.8% of all); spend is unknown without ad spend (ad_spend_daily).")
+    assert page.platforms_sentence(unknown.assign(platform="—")) == (
+        "Ad delivery and spend are unknown without ad spend (ad_spend_daily).")
+    campaigns = unknown.assign(campaign_id="C1", name="n")
+    assert page.spenders_sentence(campaigns, 15, "campaign") == (
+        "Spend per campaign is unknown without ad spend (ad_spend_daily).")
+    cohorts = pd.DataFrame({"month": [dt.date(2026, 11, 1)], "leads": [5], "first_year_revenue": [0.0],
+                            "completeness": [None]})
+    assert "how much usually closes by that age is n/a" in page.cohorts_sentence(cohorts)

@@ -30,6 +30,14 @@ def name(key: str, value: object) -> str:
     return md(columns.column(key).display(value))
 
 
+#: What a sentence about spend says when spend is unknown (no ad spend loaded), not zero.
+SPEND_UNKNOWN = "unknown without ad spend (ad_spend_daily)"
+
+
+def _spend_unknown(frame: pd.DataFrame) -> bool:
+    return bool(frame["cost"].isna().all())
+
+
 def _paid(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows with spend and leads: the ones a cost per lead says something about."""
     return frame[(frame["cost"] > 0) & (frame["leads"] > 0)]
@@ -51,9 +59,11 @@ def channels_sentence(channels: pd.DataFrame) -> str:
         return "No leads came from a campaign in the window."
     most = named.loc[named["leads"].idxmax()]
     share = most["leads"] / channels["leads"].sum()
-    cost = "at no spend" if most["cost"] == 0 else f"at {md(fmt(most['cpl'], 'money'))} a lead"
     text = (f"{name('channel', most['channel'])} brought the most leads ({md(fmt(most['leads'], 'count'))}, "
-            f"{md(fmt(share, 'pct'))} of all) {cost}")
+            f"{md(fmt(share, 'pct'))} of all)")
+    if _spend_unknown(named):
+        return f"{text}; spend is {SPEND_UNKNOWN}."
+    text += " at no spend" if most["cost"] == 0 else f" at {md(fmt(most['cpl'], 'money'))} a lead"
     paid = _paid(named)
     if paid.empty:
         return text + "; no channel had spend."
@@ -62,19 +72,22 @@ def channels_sentence(channels: pd.DataFrame) -> str:
     text += (f"; {name('channel', top['channel'])} took the most spend ({md(fmt(spend_share, 'pct'))}, "
              f"{md(fmt(top['cpl'], 'money'))} a lead)")
     targeted = paid[paid["target_leads"] > 0]
-    if not targeted.empty:
-        cheap = targeted.loc[targeted["cost_per_target_lead"].idxmin()]
+    cheap = targeted.loc[targeted["cost_per_target_lead"].idxmin()] if not targeted.empty else None
+    if cheap is not None:
         text += (f"; {name('channel', cheap['channel'])} was the cheapest per target lead "
                  f"({md(fmt(cheap['cost_per_target_lead'], 'money'))})")
     if paid["roas_first_year"].notna().any():
         best = paid.loc[paid["roas_first_year"].idxmax()]
-        text += (f" and {name('channel', best['channel'])} returned the most per yen "
+        who = "" if cheap is not None and best.name == cheap.name else f" {name('channel', best['channel'])}"
+        text += (f"{' and' if cheap is not None else ';'}{who} returned the most per yen "
                  f"(ROAS {md(fmt(best['roas_first_year'], 'ratio'))} on first-year revenue)")
     return text + "."
 
 
 def platforms_sentence(platforms: pd.DataFrame) -> str:
     """Which ad platform took most spend, and which brought leads cheapest, with their CTRs."""
+    if _spend_unknown(platforms):
+        return f"Ad delivery and spend are {SPEND_UNKNOWN}."
     ads = _paid(platforms[platforms["impressions"] > 0])
     if ads.empty:
         return "No ad platform reported impressions with spend and leads in the window."
@@ -112,6 +125,8 @@ def target_share_sentence(campaigns: pd.DataFrame, now: float | None, before: fl
 def spenders_sentence(frame: pd.DataFrame, top: int, what: str) -> str:
     """How much of the spend the `top` biggest spenders (campaigns or creatives: `what`) took, and the
     biggest one's spend and CPL; `frame` is sorted by spend."""
+    if _spend_unknown(frame):
+        return f"Spend per {what} is {SPEND_UNKNOWN}."
     spend = frame["cost"].sum()
     if not spend:
         return f"No {what} had spend in the window."
@@ -144,12 +159,14 @@ def sources_sentence(sources: pd.DataFrame) -> str:
     if sources.empty or not sources["leads"].sum():
         return "No leads were created in the window."
     most = sources.loc[sources["leads"].idxmax()]
+    text = (f"{name('lead_source', most['lead_source'])} brought the most leads ({md(fmt(most['leads'], 'count'))}, "
+            f"{md(fmt(most['leads'] / sources['leads'].sum(), 'pct'))} of all, "
+            f"{md(fmt(most['target_leads'] / most['leads'], 'pct'))} target leads)")
+    if not sources["opportunities"].sum():
+        return text + "; none of the window's leads has become an opportunity."
     rate = sources["opportunities"] / sources["leads"].where(sources["leads"] > 0)
     best = sources.loc[rate.idxmax()]
-    return (f"{name('lead_source', most['lead_source'])} brought the most leads ({md(fmt(most['leads'], 'count'))}, "
-            f"{md(fmt(most['leads'] / sources['leads'].sum(), 'pct'))} of all, "
-            f"{md(fmt(most['target_leads'] / most['leads'], 'pct'))} target leads); "
-            f"{name('lead_source', best['lead_source'])} made the most opportunities per lead "
+    return (text + f"; {name('lead_source', best['lead_source'])} made the most opportunities per lead "
             f"({md(fmt(best['opportunities'], 'count'))} from {md(fmt(best['leads'], 'count'))} leads, "
             f"{md(fmt(rate[best.name], 'pct'))}).")
 
@@ -169,9 +186,11 @@ def cohorts_sentence(cohorts: pd.DataFrame) -> str:
     if cohorts.empty:
         return "No leads were created in the window."
     young = cohorts.iloc[-1]
+    usual = ("how much usually closes by that age is n/a: no won deal to learn it from"
+             if pd.isna(young["completeness"]) else
+             f"where leads that young have usually closed {md(fmt(young['completeness'], 'pct'))} of their revenue")
     text = (f"The youngest cohort, {md(fmt(young['month'], 'month'))} ({md(fmt(young['leads'], 'count'))} leads), "
-            f"has won {md(fmt(young['first_year_revenue'], 'money'))} so far, where leads that young have "
-            f"usually closed {md(fmt(young['completeness'], 'pct'))} of their revenue")
+            f"has won {md(fmt(young['first_year_revenue'], 'money'))} so far, {usual}")
     complete = cohorts[cohorts["completeness"] >= 0.95]
     if complete.empty:
         return text + "; no cohort in the window is complete yet."
