@@ -41,8 +41,8 @@ VIEWS: dict[str, list[str]] = {
                "cac_payback_months"],
     "delivery": ["impressions", "clicks", "ctr", "cpc", "cvr", "cost", "leads", "cpl"],
 }
-#: The columns that name a row in a level's tables: a campaign by its id and name (its channel and
-#: platform are in the name), a creative by its id and its campaign's name.
+#: The columns that name a row in a level's tables: a campaign by its id and name (the channel and
+#: platform tables break spend down that way), a creative by its id and its campaign's name.
 ROW_NAMES: dict[str, list[str]] = {
     "channel": ["channel"],
     "platform": ["channel", "platform"],
