@@ -186,3 +186,27 @@ def test_the_budget_step_moves_no_channel_more_than_its_bound_and_keeps_the_tota
     assert half["proposed_share"].sum() == pytest.approx(1.0)
     flat = marketing.reallocation(channels.assign(ltv_revenue=0.0)).set_index("channel")
     assert flat["change"].abs().max() == pytest.approx(0.0)  # no return anywhere: nothing to move toward
+
+
+def test_each_view_is_a_table_that_fits_and_delivery_only_where_a_platform_reports_impressions():
+    econ = sales_ops.Economics(gross_margin=0.8, monthly_churn=0.01, arpa=50_000.0)
+    rows = pd.DataFrame([
+        {"channel": "listing_ads", "platform": "google_ads", **dict.fromkeys(marketing.COUNTS, 1.0)},
+        {"channel": "seminar", "platform": marketing.NO_CREATIVE, **dict.fromkeys(marketing.COUNTS, 1.0),
+         "impressions": 0.0, "clicks": 0.0},
+    ])
+    platforms = marketing.add_metrics(rows, econ)
+    for level, names in marketing.ROW_NAMES.items():
+        for view in marketing.VIEWS.values():
+            assert len(names) + len(view) <= 10, (level, view)  # ≤ 10 columns: fits the page's column
+    volume = marketing.view(platforms, "platform", "volume")
+    assert list(volume.columns) == ["channel", "platform", *marketing.VIEWS["volume"]] and len(volume) == 2
+    delivery = marketing.view(platforms, "platform", "delivery")
+    assert delivery["channel"].tolist() == ["listing_ads"]
+    assert delivery.loc[0, "ctr"] == 1.0 and delivery.loc[0, "cpl"] == 1.0
+
+
+def test_target_share_of_a_window_is_target_leads_over_leads():
+    rows = pd.DataFrame({"campaign_id": ["A", "B"], **{c: [0.0, 0.0] for c in marketing.COUNTS}})
+    rows["leads"], rows["target_leads"] = [30.0, 10.0], [12.0, 2.0]
+    assert marketing.Window(MAR, APR, rows).target_share() == pytest.approx(14 / 40)

@@ -32,13 +32,23 @@ LEVELS: dict[str, list[str]] = {
     "campaign": ["campaign_id", "name", "channel", "platform"],
     "creative": ["campaign_id", "name", "creative_id"],
 }
-#: The metric columns of the channel, platform, campaign and creative tables, in order (their labels
-#: and units are in pages/columns/marketing.yaml).
-PERFORMANCE = [
-    "impressions", "clicks", "ctr", "cost", "cpc", "leads", "cvr", "cpl", "target_leads", "target_share",
-    "cost_per_target_lead", "sqls", "opportunities", "opportunity_rate", "won", "first_year_revenue", "ltv_revenue",
-    "roas_first_year", "roi_first_year", "roas_ltv", "roi_ltv", "cac", "cac_payback_months",
-]
+#: The metric columns of the channel, platform, campaign and creative tables, split into views that
+#: each fit a page: what the spend bought, and what it returned; ad delivery (impressions, clicks)
+#: only where an ad platform reports it. Labels, units and meanings: pages/columns/marketing.yaml.
+VIEWS: dict[str, list[str]] = {
+    "volume": ["cost", "leads", "cpl", "target_leads", "target_share", "cost_per_target_lead", "opportunities", "won"],
+    "return": ["first_year_revenue", "roas_first_year", "roi_first_year", "ltv_revenue", "roas_ltv", "roi_ltv", "cac",
+               "cac_payback_months"],
+    "delivery": ["impressions", "clicks", "ctr", "cpc", "cvr", "cost", "leads", "cpl"],
+}
+#: The columns that name a row in a level's tables: a campaign by its id and name (the channel and
+#: platform tables break spend down that way), a creative by its id and its campaign's name.
+ROW_NAMES: dict[str, list[str]] = {
+    "channel": ["channel"],
+    "platform": ["channel", "platform"],
+    "campaign": ["campaign_id", "name"],
+    "creative": ["creative_id", "name"],
+}
 #: Headline metrics: key (the targets table's metric name), label, unit, good when up.
 HEADLINES: tuple[HeadlineSpec, ...] = (
     ("spend", "Marketing spend", "money", False),
@@ -87,11 +97,23 @@ class Window:
     def totals(self) -> pd.Series:
         return self.rows[COUNTS].sum(min_count=1)  # unknown (no ad spend loaded) stays unknown
 
+    def target_share(self) -> float | None:
+        """Share of the window's leads that are in a target industry."""
+        t = self.totals()
+        return metrics.ratio(t["target_leads"], t["leads"])
+
     def by(self, level: str, econ: Economics) -> pd.DataFrame:
         """The window's counts and metrics per channel, platform, campaign or creative."""
         keys = LEVELS[level]
         grouped = self.rows.groupby(keys, dropna=False, sort=False)[COUNTS].sum(min_count=1).reset_index()
         return add_metrics(grouped, econ).sort_values("cost", ascending=False, ignore_index=True)
+
+
+def view(frame: pd.DataFrame, level: str, name: str) -> pd.DataFrame:
+    """One table of a level's frame (`Window.by`): the columns naming its rows, then the view's
+    metrics (VIEWS); the delivery view keeps only the rows an ad platform reported impressions for."""
+    rows = frame[frame["impressions"] > 0] if name == "delivery" else frame
+    return rows[[*ROW_NAMES[level], *VIEWS[name]]].reset_index(drop=True)
 
 
 def window(wh: Warehouse, start: dt.date, end: dt.date, model: str, target_industries: list[str],
