@@ -67,13 +67,12 @@ def retention_by_sentence(table: pd.DataFrame, dimension: str) -> str:
     if table.empty:
         return ""
     top, low = table.iloc[0], table.iloc[-1]
-    name = columns.label(dimension).lower()
+    first, last = (md(columns.display_names(dimension, [v])[0]) for v in (top[dimension], low[dimension]))
     if len(table) == 1:
-        return (f"One {name}, **{md(top[dimension])}**: {md(fmt(top['customer_churn_rate'], 'pct'))} of its "
-                f"customers churn a month.")
-    return (f"**{md(top[dimension])}** churns most of the {len(table)} {name} values: "
-            f"{md(fmt(top['customer_churn_rate'], 'pct'))} of its customers a month (GRR {md(fmt(top['grr'], 'pct'))}, "
-            f"over {md(fmt(top['customers_start'], 'count'))} account-months); **{md(low[dimension])}** least, "
+        return f"Only **{first}**: {md(fmt(top['customer_churn_rate'], 'pct'))} of its customers churn a month."
+    return (f"**{first}** churns most: {md(fmt(top['customer_churn_rate'], 'pct'))} of its customers a month "
+            f"(GRR {md(fmt(top['grr'], 'pct'))}, "
+            f"over {md(fmt(top['customers_start'], 'count'))} account-months); **{last}** least, "
             f"{md(fmt(low['customer_churn_rate'], 'pct'))}.")
 
 
@@ -145,6 +144,22 @@ def score_sentence(now: pd.DataFrame) -> str:
             f"**{md(fmt(bands.loc['red', 'accounts'], 'count'))} accounts are red**, holding "
             f"{md(fmt(bands.loc['red', 'mrr'], 'money'))} of MRR ({md(fmt(share['red'], 'pct'))}); "
             f"{md(fmt(bands.loc['green', 'accounts'], 'count'))} are green.")
+
+
+def points_table(model: Model) -> pd.DataFrame:
+    """`HealthModel.points_per_sd` with each driver by its name."""
+    table = model.health.points_per_sd()
+    table.insert(0, "driver", [cs.label(k) for k in table.pop("feature")])
+    return table
+
+
+def scores_csv(now: pd.DataFrame, model: Model) -> pd.DataFrame:
+    """Every account's score and band with the points each driver gives it (headed by the driver's
+    name), lowest score first: the CSV beside the page."""
+    points = model.health.contributions(now).round(1)
+    points.columns = [cs.label(k) for k in points.columns]
+    scores = now[["account_id", "account_name", "owner_name", "plan", "mrr", "score", "band"]].round({"score": 1})
+    return scores.join(points).sort_values(["score", "account_id"])
 
 
 def at_risk_sentence(lowest: pd.DataFrame) -> str:

@@ -7,7 +7,7 @@ import pandas as pd
 from revbook.pages.report import fmt, md
 
 #: Columns of each CS owner's table of alerted accounts.
-OWNER_COLUMNS = ["account_name", "status", "mrr_at_risk", "score", "band", "rules", "evidence"]
+OWNER_COLUMNS = ["account_name", "status", "mrr_at_risk", "score", "rules", "evidence"]
 
 
 def summary(accounts: pd.DataFrame, checked: int, as_of_note: str) -> str:
