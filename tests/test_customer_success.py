@@ -11,6 +11,7 @@ from revbook import metrics, periods, settings
 from revbook.data.duckdb_engine import DuckDBWarehouse
 from revbook.demo import planted
 from revbook.departments import customer_success as cs
+from revbook.departments import early_alerts as ea
 from revbook.pages import churn_drivers
 
 ts = pd.Timestamp
@@ -96,6 +97,34 @@ def test_cohort_retention_by_start_month(tmp_path):
     assert feb[["cohort_accounts", "accounts"]].values.tolist() == [[1, 1]]
 
 
+def _one_driver_health(red_below: float = 40, green_from: float = 70) -> cs.HealthModel:
+    """A health score on one driver x (standardized with mean 0 and sd 1, churn log-odds 1 per sd),
+    whose training months average 0."""
+    train = pd.DataFrame({"x": [-1.0, 1.0]})
+    drivers = cs.Drivers(pd.DataFrame(), pd.Series({"x": 1.0}), pd.Series({"x": 0.0}), pd.Series({"x": 1.0}))
+    return cs.HealthModel.from_drivers(drivers, train, red_below=red_below, green_from=green_from)
+
+
+def test_health_score_is_50_on_average_and_the_band_cutoffs_are_odds_multiples():
+    """x in standard deviations is the log-odds against the average account: x = ln 2 (twice its churn
+    odds) scores exactly red_below, x = ln 0.75 exactly green_from; far out, the score nears 0 or 100
+    without reaching it."""
+    import numpy as np
+
+    h = _one_driver_health()
+    x = pd.DataFrame({"x": [0.0, np.log(cs.RED_ODDS), np.log(cs.GREEN_ODDS), 3.0, -3.0]})
+    score = h.score(x)
+    assert score.iloc[:3].tolist() == pytest.approx([50.0, 40.0, 70.0])
+    assert 0 < score.iloc[3] < 15 and 99 < score.iloc[4] < 100  # capped at Z_CAP = 3 sd, still not 0 or 100
+    assert (50 + h.contributions(x).sum(axis=1)).tolist() == pytest.approx(score.tolist())
+    points = h.points_per_sd().set_index("feature")
+    assert points.loc["x", "odds_ratio"] == pytest.approx(np.e)
+    assert points.loc["x", "points"] == pytest.approx(h.score(pd.DataFrame({"x": [1.0]})).iloc[0] - 50)
+    assert _one_driver_health(30, 80).score(x).iloc[1] == pytest.approx(30.0)  # cut-offs follow params
+    with pytest.raises(ValueError, match="must be below 50"):
+        _one_driver_health(55, 70)
+
+
 def test_health_bands_follow_params():
     company = settings.company()
     score = pd.Series([39.9, 40.0, 69.9, 70.0])
@@ -141,8 +170,10 @@ def test_health_score_separates_churners_on_a_later_holdout(demo_cs):
     model = demo_cs.health
     score = model.score(demo_cs.test)
     contributions = model.contributions(demo_cs.test)
-    assert (cs.BASE_SCORE + contributions.sum(axis=1)).clip(0, 100).equals(score)  # the score is its factors' sum
-    assert contributions.abs().max().max() <= cs.Z_CAP * model.weights.abs().max() * model.scale + 1e-9
+    assert (cs.BASE_SCORE + contributions.sum(axis=1)).to_numpy() == pytest.approx(score.to_numpy())  # factors' sum
+    # calibrated: the scores spread over the scale and the riskiest accounts do not pile up at a floor
+    assert score.between(0, 100).all() and score.quantile(0.01) < 30 and score.quantile(0.99) > 85
+    assert score.nsmallest(10).nunique() == 10 and score.min() > 0
     worst = contributions.idxmin(axis=1)
     reasons = model.reasons(demo_cs.test)
     for i in reasons.index[:50]:  # each account's reasons start with the driver that cost it most
@@ -251,7 +282,7 @@ def _now_frame() -> pd.DataFrame:
 
 def test_alert_rules_fire_at_their_boundaries():
     up = cs.Upsell(pd.DataFrame(), "use:feature_api", pd.DataFrame(), threshold=5.0)
-    alerts = cs.alerts(_now_frame(), d(2026, 3, 31), settings.company(), up, {"FEX"})
+    alerts = ea.alerts(_now_frame(), d(2026, 3, 31), settings.company(), up, {"FEX"})
     fired = alerts.groupby("account_id")["rule"].apply(list).to_dict()
     assert fired == {"N20": ["No login"], "D40": ["Usage drop"], "T15": ["High-priority ticket open"],
                      "RED": ["Red health score"], "FAN": ["Healthy heavy user"]}
@@ -260,14 +291,48 @@ def test_alert_rules_fire_at_their_boundaries():
     assert row["play"].startswith("Adoption call")
     assert alerts.set_index("account_id").loc["FAN", "play"].startswith("New feature introduction")
     assert "15 days" in alerts.set_index("account_id").loc["T15", "evidence"]
-    assert list(alerts.columns) == cs.ALERT_COLUMNS
+    assert list(alerts.columns) == ea.ALERT_COLUMNS
+
+
+def _alert(account: str, rule: str, mrr: float, owner: str = "Rep") -> dict:
+    return {"account_id": account, "account_name": f"{account} 株式会社", "owner_rep_id": "CS1", "owner_name": owner,
+            "mrr": mrr, "score": 30.0, "band": "red", "rule": rule, "evidence": f"{rule} on {account}", "play": "p"}
+
+
+def test_alerted_accounts_are_one_row_each_ranked_by_mrr_at_risk_and_marked_new_or_continuing():
+    today = pd.DataFrame([_alert("A", "No login", 100.0), _alert("A", "Red health score", 100.0),
+                          _alert("B", "Healthy heavy user", 900.0), _alert("C", "Usage drop", 300.0),
+                          _alert("D", "High-priority ticket open", 100.0)])
+    yesterday = pd.DataFrame([_alert("C", "Usage drop", 300.0), _alert("D", "No login", 100.0),
+                              _alert("Z", "No login", 50.0)])
+    out = ea.alert_accounts(today, yesterday)
+    assert list(out.columns) == ea.ACCOUNT_ALERT_COLUMNS
+    # C (300 at risk) first; A and D tie at 100, then by id; B is an opening only: nothing at risk, last
+    assert out["account_id"].tolist() == ["C", "A", "D", "B"]
+    assert out["mrr_at_risk"].tolist() == [300.0, 100.0, 100.0, 0.0]
+    a = out.set_index("account_id").loc["A"]
+    assert a["rules"] == "No login; Red health score" and a["evidence"] == "No login on A · Red health score on A"
+    # D had another rule yesterday: it is still the same account's alert, continuing
+    assert out.set_index("account_id")["status"].to_dict() == {"C": "continuing", "A": "new", "D": "continuing",
+                                                               "B": "new"}
+    assert ea.alert_accounts(today.iloc[0:0], yesterday).empty
+
+
+def test_alerts_by_rule_lists_every_rule_once_with_its_play():
+    today = pd.DataFrame([_alert("A", "No login", 100.0), _alert("A", "Red health score", 100.0),
+                          _alert("C", "No login", 300.0)])
+    by = ea.alerts_by_rule(today).set_index("rule")
+    assert list(by.index) == [name for name, _ in ea.RULES.values()]
+    assert by.loc["No login", ["accounts", "mrr"]].tolist() == [2, 400.0]
+    assert by.loc["Usage drop", "accounts"] == 0
+    assert by.loc["Red health score", "play"] == ea.RULES["red_health"][1]
 
 
 def test_no_alerts_without_a_score_is_an_empty_table_not_an_error():
     quiet = _now_frame().drop(columns=["score", "band", "reasons"])
     quiet = quiet[quiet["account_id"].isin(["N19", "D36", "T14"])]
-    alerts = cs.alerts(quiet, d(2026, 3, 31), settings.company())
-    assert alerts.empty and list(alerts.columns) == cs.ALERT_COLUMNS
+    alerts = ea.alerts(quiet, d(2026, 3, 31), settings.company())
+    assert alerts.empty and list(alerts.columns) == ea.ALERT_COLUMNS
 
 
 @pytest.mark.planted
@@ -310,3 +375,25 @@ def test_retention_by_plan_and_account_attributes_hand_computed(tmp_path):
     assert by.loc[("plan", "Pro"), ["customer_churn_rate", "grr", "nrr"]].tolist() == [0.0, 1.0, 1.25]
     assert by.loc[("industry", "IT"), "customer_churn_rate"] == 1.0
     assert ("industry", None) not in by.index and "region" not in by.index.get_level_values(0)
+    plans = cs.retention_table(by.reset_index(), "plan")  # the value under its dimension's name
+    assert list(plans.columns) == ["plan", "customers_start", "churned_customers", "customer_churn_rate", "grr", "nrr"]
+    assert set(plans["plan"]) == {"Basic", "Pro"} and cs.retention_table(by.reset_index(), "region").empty
+
+
+def test_cohort_matrix_tickets_by_month_and_band_frames_by_hand():
+    cohorts = pd.DataFrame({"cohort": ["2026-01", "2026-01", "2026-02"], "age": [0, 1, 0],
+                            "logo_retention": [1.0, 0.5, 1.0]})
+    m = cs.cohort_matrix(cohorts, "logo_retention")
+    assert m.loc["2026-01"].tolist() == [1.0, 0.5] and m.loc["2026-02", 0] == 1.0 and pd.isna(m.loc["2026-02", 1])
+    tickets = pd.DataFrame({"month": ["2026-01", "2026-01", "2026-02", "2026-02"],
+                            "category": ["bug", "billing", "bug", "bug"], "priority": ["low", "low", "high", "low"],
+                            "tickets": [2, 1, 3, 4]})
+    wide = cs.tickets_by_month(tickets)
+    assert wide.to_dict("list") == {"month": ["2026-01", "2026-02"], "billing": [1, 0], "bug": [2, 7]}
+    now = pd.DataFrame({"account_id": ["A", "B", "C"], "band": ["red", "red", "green"], "mrr": [10.0, 20.0, 5.0],
+                        "tickets": [1.0, 0.0, 0.0], "open_high_priority": [1.0, 1.0, 0.0]})
+    bands = cs.band_summary(now)
+    assert bands.to_dict("list") == {"band": ["red", "yellow", "green"], "accounts": [2, 0, 1], "mrr": [30.0, 0.0, 5.0]}
+    load = cs.support_by_band(now).set_index("band")
+    assert load.loc["red", ["tickets_per_100", "open_high_priority_per_100"]].tolist() == [50.0, 100.0]
+    assert pd.isna(load.loc["yellow", "tickets_per_100"])  # no yellow accounts: unknown, not 0

@@ -17,6 +17,7 @@ from revbook.data.duckdb_engine import DuckDBWarehouse
 from revbook.delivery import notify
 from revbook.demo import planted
 from revbook.departments import customer_success as cs
+from revbook.departments import early_alerts as ea
 from revbook.run import runner
 from webhook import SECRET
 
@@ -64,6 +65,14 @@ def test_churn_drivers_page_shows_the_headlines_and_the_planted_truths(churn_pag
         assert rows and f"churn_drivers.{name}.csv" in html.read_text(encoding="utf-8")
     scores = pd.DataFrame(_csv(churn_page / "churn_drivers.health_scores.csv"))
     assert scores["score"].astype(float).between(0, 100).all() and set(scores["band"]) == set(cs.BANDS)
+    lowest = scores["score"].astype(float).nsmallest(10)
+    assert lowest.min() > 0 and lowest.nunique() > 5  # calibrated: the most at risk do not pile up at 0
+    page = html.read_text(encoding="utf-8")
+    assert 'alt="Histogram of' in page and f"red cut-off at {company.health.red_below:g}" in page
+    assert 'alt="Logo and revenue retention of' in page
+    assert text.rindex("Definitions") > text.index("Support load")  # definitions at the foot
+    assert re.search(r"Customer churn averaged \d+\.\d% a month over the last 12 months", text)
+    assert re.search(r"The strongest driver is ", text)
     assert any(re.search("[\u3040-\u30ff\u4e00-\u9fff]", n) for n in scores["account_name"])  # Japanese kept
 
 
@@ -92,22 +101,32 @@ def _daily(monkeypatch, warehouse: Path, out: Path, day: dt.date, env: dict[str,
 def test_daily_alerts_go_to_slack_once_and_the_webhook_never_shows(scale1_warehouse, webhook, tmp_path, monkeypatch):
     out = tmp_path / "out"
     page = _daily(monkeypatch, scale1_warehouse, out, LAST_DAY, webhook.env)
-    rows = _csv(page / "early_alerts.alerts.csv")
-    rules = {r["rule"] for r in rows}
-    assert {"No login", "Red health score", "Healthy heavy user"} <= rules
-    assert all(r["owner_name"] and r["evidence"] and r["play"] for r in rows)
+    rows = _csv(page / "early_alerts.alerts.csv")  # one row per alerted account
+    assert len({r["account_id"] for r in rows}) == len(rows)
+    fired = [rule for r in rows for rule in r["rules"].split("; ")]
+    assert {"No login", "Red health score", "Healthy heavy user"} <= set(fired)
+    assert all(r["owner_name"] and r["evidence"] and r["status"] in ("new", "continuing") for r in rows)
+    at_risk = [float(r["mrr_at_risk"]) for r in rows]
+    assert at_risk == sorted(at_risk, reverse=True)  # ranked by MRR at risk
     text = _text(page / "early_alerts.html")
-    assert f"{len(rows)} alerts on" in text and "evaluated as of" not in text  # fresh data: no staleness note
-    assert f"Slack: Sent {len(rows)} new alerts to Slack." in text
+    new = sum(r["status"] == "new" for r in rows)
+    assert f"{len(rows)} of " in text and f"have alerts, {new} of them new since yesterday" in text
+    assert "evaluated as of" not in text  # fresh data: no staleness note
+    for _, play in ea.RULES.values():  # each rule's play once, in the legend
+        assert text.count(play) == 1, play
+    owners = {r["owner_name"] for r in rows}
+    assert text.count("Since yesterday") == len(owners)  # one table per CS owner, at most 10 rows each
+    assert text.count("The first 10 of ") == sum(sum(r["owner_name"] == o for r in rows) > 10 for o in owners)
+    pairs = len(fired)  # Slack gets each (account, rule) once
+    assert f"Slack: Sent {pairs} new alerts to Slack." in text
     # one message, summarising every new alert
     assert len(webhook.bodies) == 1
     lines = webhook.bodies[0]["text"].split("\n")
-    assert lines[0] == f"*{len(rows)} new customer-success alerts for {LAST_DAY}*"
-    assert len(lines) == 1 + notify.MAX_LINES + 1 and lines[-1] == f"… and {len(rows) - notify.MAX_LINES} more"
-    first = rows[0]
-    assert lines[1].startswith(f"• *{first['account_name']}* (owner: {first['owner_name']}) — {first['rule']}: ")
+    assert lines[0] == f"*{pairs} new customer-success alerts for {LAST_DAY}*"
+    assert len(lines) == 1 + notify.MAX_LINES + 1 and lines[-1] == f"… and {pairs - notify.MAX_LINES} more"
+    assert any(lines[1].startswith(f"• *{r['account_name']}* (owner: {r['owner_name']}) — ") for r in rows)
     state = json.loads((out / "_state" / "slack_alerts.json").read_text())
-    assert len(state["sent"]) == len({(r["account_id"], r["rule"]) for r in rows})
+    assert len(state["sent"]) == pairs
 
     page = _daily(monkeypatch, scale1_warehouse, out, LAST_DAY, webhook.env)  # the same alerts again
     assert len(webhook.bodies) == 1

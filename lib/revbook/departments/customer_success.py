@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from collections.abc import Callable
+from collections.abc import Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,10 +27,14 @@ from revbook.settings import Company
 #: Days before a date with no login that the panel can see (the last-login lookback is 91 days).
 LOGIN_LOOKBACK_DAYS = 91
 BANDS = ("red", "yellow", "green")
-#: Health score: BASE_SCORE for an account of average churn risk, POINTS_PER_SD fewer per standard
-#: deviation of extra risk (so red, below 40, is 1.5 SD riskier than average).
-BASE_SCORE = 70.0
-POINTS_PER_SD = 20.0
+#: Health score: BASE_SCORE for the average account-month of the training months (its churn log-odds
+#: from the drivers). The band cut-offs are fixed multiples of that account's churn odds: health.red_below
+#: is RED_ODDS times them, health.green_from GREEN_ODDS times. Between and beyond, the score is a
+#: logistic of the log-odds (one slope on the risky side, one on the safe side), so scores spread over
+#: 0-100 and never pile up at a floor however far the riskiest accounts are from the average.
+BASE_SCORE = 50.0
+RED_ODDS = 2.0
+GREEN_ODDS = 0.75
 #: The churn model's observation months (the last ones held out to judge the score).
 MODEL_MONTHS = 18
 HOLDOUT_MONTHS = 3
@@ -88,6 +92,21 @@ def retention_by(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFram
     return f.sort_values(["customer_churn_rate", "value"], ascending=[False, True], ignore_index=True)
 
 
+def retention_table(by: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """`retention_by`'s rows of one dimension, the value in a column named by the dimension (plan,
+    industry, region), highest churn first."""
+    rows = by[by["dimension"] == dimension].rename(columns={"value": dimension})
+    return rows[[dimension, "customers_start", "churned_customers", "customer_churn_rate", "grr", "nrr"]].reset_index(
+        drop=True)
+
+
+def monthly_retention(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
+    """month, customer_churn_rate, grr and nrr for each of the `months` months to `period`."""
+    f = metrics.revenue_kpis(wh.mart("mrr_movements", months=[p.start for p in period.trailing(months)]))
+    f["month"] = pd.to_datetime(f["month"]).dt.strftime("%Y-%m")
+    return f[["month", "customer_churn_rate", "grr", "nrr"]].reset_index(drop=True)
+
+
 def cohorts(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
     """Logo and revenue retention of the start-month cohorts of the last `months` months, by age
     (months since the cohort month; 0 is the cohort month itself)."""
@@ -100,11 +119,22 @@ def cohorts(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
     return f
 
 
+def cohort_matrix(cohorts: pd.DataFrame, column: str) -> pd.DataFrame:
+    """One retention column of `cohorts` as cohort (rows) × age (columns)."""
+    return cohorts.pivot(index="cohort", columns="age", values=column)
+
+
 def tickets(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
     """Support tickets created per month of the last `months` months, by category and priority."""
     f = wh.mart("cs_tickets", months=[m.start for m in period.trailing(months)])
     f["month"] = pd.to_datetime(f["month"]).dt.strftime("%Y-%m")
     return f
+
+
+def tickets_by_month(tickets: pd.DataFrame) -> pd.DataFrame:
+    """Tickets created per month (rows, a `month` column) by category (columns)."""
+    wide = tickets.pivot_table(index="month", columns="category", values="tickets", aggfunc="sum", fill_value=0)
+    return wide.rename_axis(columns=None).reset_index()
 
 
 # ---------------------------------------------------------------- the panel and its features
@@ -296,35 +326,65 @@ def churn_drivers(train: pd.DataFrame) -> tuple[Drivers, pd.DataFrame]:
 # ---------------------------------------------------------------- health score
 
 
+def _logit(share: float) -> float:
+    return float(np.log(share / (1 - share)))
+
+
 @dataclass(frozen=True)
 class HealthModel:
-    """Score = BASE_SCORE − scale × (churn log-odds from the drivers), clipped to 0-100, where the
-    scale makes one standard deviation of risk POINTS_PER_SD points; each driver's points are its
-    share of that sum, so an account's score is explained factor by factor."""
+    """Score = 100 × logistic(−slope × (churn log-odds from the drivers − the training average)), with
+    `risky` as the slope above the average and `safe` below it (see BASE_SCORE). Each driver's points
+    are its share of the account's log-odds from the average, times the points per log-odds unit that
+    take the account from BASE_SCORE to its score, so the points add up to score − BASE_SCORE and an
+    account's score is explained factor by factor."""
 
     weights: pd.Series  # churn log-odds per standard deviation, by feature
     mean: pd.Series
     std: pd.Series
-    scale: float
+    average: pd.Series  # each driver's mean log-odds (z × weight) over the training months
+    risky: float  # slope (score logits per churn log-odds unit) above the average
+    safe: float  # and below it
 
     @classmethod
-    def from_drivers(cls, drivers: Drivers, train: pd.DataFrame, weights: dict[str, float] | None = None
-                     ) -> HealthModel:
+    def from_drivers(cls, drivers: Drivers, train: pd.DataFrame, weights: dict[str, float] | None = None,
+                     red_below: float = 40, green_from: float = 70) -> HealthModel:
         w = pd.Series(weights, dtype=float) if weights else drivers.coef
         unknown = set(w.index) - set(drivers.mean.index)
         if unknown:
             raise ValueError(f"health.weights: unknown drivers {sorted(unknown)}; known: {sorted(drivers.mean.index)}")
+        if not red_below < BASE_SCORE < green_from:
+            raise ValueError(f"health.red_below ({red_below}) must be below {BASE_SCORE:.0f}, the average account's "
+                             f"score, and health.green_from ({green_from}) above it")
         z = standardize(train[w.index].astype(float), drivers.mean[w.index], drivers.std[w.index])
-        spread = float((z * w).sum(axis=1).std()) or 1.0
-        return cls(w, drivers.mean[w.index], drivers.std[w.index], POINTS_PER_SD / spread)
+        return cls(w, drivers.mean[w.index], drivers.std[w.index], (z * w).mean(),
+                   _logit(1 - red_below / 100) / np.log(RED_ODDS), _logit(green_from / 100) / -np.log(GREEN_ODDS))
 
-    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Points each driver adds (+) or takes away (−) from BASE_SCORE."""
-        z = standardize(frame[self.weights.index].astype(float), self.mean, self.std)
-        return -(z * self.weights) * self.scale
+    def _log_odds(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Each driver's churn log-odds against the training average's, by account."""
+        return standardize(frame[self.weights.index].astype(float), self.mean, self.std) * self.weights - self.average
+
+    def _from_log_odds(self, risk: pd.Series) -> pd.Series:
+        slope = np.where(risk > 0, self.risky, self.safe)
+        return pd.Series(100 / (1 + np.exp(slope * risk)), index=risk.index)
 
     def score(self, frame: pd.DataFrame) -> pd.Series:
-        return (BASE_SCORE + self.contributions(frame).sum(axis=1)).clip(0, 100)
+        return self._from_log_odds(self._log_odds(frame).sum(axis=1))
+
+    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Points each driver adds (+) or takes away (−) from BASE_SCORE; they sum to score − BASE_SCORE."""
+        parts = self._log_odds(frame)
+        risk = parts.sum(axis=1)
+        near = risk.abs() < 1e-9  # at the average itself: the slope there
+        per_unit = ((self._from_log_odds(risk) - BASE_SCORE) / risk.where(~near, 1.0)).where(~near, -25 * self.safe)
+        return parts.mul(per_unit, axis=0)
+
+    def points_per_sd(self) -> pd.DataFrame:
+        """feature, odds_ratio (churn odds per standard deviation more) and points: what one standard
+        deviation more of the driver does to the score of an average account; largest first."""
+        one_sd = self._from_log_odds(self.weights) - BASE_SCORE
+        table = pd.DataFrame({"feature": self.weights.index, "odds_ratio": np.exp(self.weights.to_numpy()),
+                              "points": one_sd.to_numpy()})
+        return table.reindex(table["points"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
     def reasons(self, frame: pd.DataFrame, n: int = 3) -> pd.Series:
         """Each account's `n` drivers that cost it the most points, e.g. "No login … −18"."""
@@ -402,7 +462,9 @@ def fit(wh: Warehouse, period: Period, company: Company, months: int = MODEL_MON
     if test["churned"].nunique() < 2:
         raise ModelError("the hold-out months need both churns and stays to judge the health score by")
     drivers, table = churn_drivers(train)
-    return Model(train, test, drivers, table, HealthModel.from_drivers(drivers, train, company.health.weights), share)
+    health = HealthModel.from_drivers(drivers, train, company.health.weights, company.health.red_below,
+                                    company.health.green_from)
+    return Model(train, test, drivers, table, health, share)
 
 
 def scored(wh: Warehouse, at: dt.date, company: Company, model: Model | None) -> pd.DataFrame:
@@ -426,6 +488,21 @@ def separation(scores: pd.Series, churned: pd.Series, bands: pd.Series) -> tuple
     return auc, per_band.rename_axis("band").reset_index()
 
 
+def band_summary(now: pd.DataFrame) -> pd.DataFrame:
+    """band, accounts and their MRR, red to green (a band without accounts shows 0)."""
+    g = now.groupby("band").agg(accounts=("account_id", "size"), mrr=("mrr", "sum"))
+    return g.reindex(list(BANDS), fill_value=0).rename_axis("band").reset_index()
+
+
+def support_by_band(now: pd.DataFrame) -> pd.DataFrame:
+    """band, accounts, tickets_per_100 (created in the 28 days before) and open_high_priority_per_100
+    accounts: the support load behind each health band."""
+    g = now.groupby("band").agg(accounts=("account_id", "size"), tickets_per_100=("tickets", "mean"),
+                                open_high_priority_per_100=("open_high_priority", "mean")).reindex(list(BANDS))
+    g[["tickets_per_100", "open_high_priority_per_100"]] *= 100
+    return g.rename_axis("band").reset_index()
+
+
 # ---------------------------------------------------------------- upsell
 
 
@@ -439,7 +516,15 @@ class Upsell:
     by_fifth: pd.DataFrame  # fifth (1 = lightest use), accounts, expanded, upsell_rate, from, to
     threshold: float | None  # the top fifth's lowest use
 
-    def lookalikes(self, now: pd.DataFrame, expanded_before: set[str] | frozenset[str]) -> pd.DataFrame:
+    def lift(self) -> float | None:
+        """The top fifth's expansion rate over that of the other four fifths together."""
+        if self.by_fifth.empty:
+            return None
+        rest = self.by_fifth.iloc[:-1]
+        base = metrics.ratio(rest["expanded"].sum(), float(rest["accounts"].sum()))
+        return None if not base else float(self.by_fifth["upsell_rate"].iloc[-1]) / float(base)
+
+    def lookalikes(self, now: pd.DataFrame, expanded_before: Set[str]) -> pd.DataFrame:
         """Accounts now in the top fifth of the feature's use that never expanded in the model months."""
         if self.feature is None or self.threshold is None:
             return now.iloc[0:0]
@@ -469,76 +554,3 @@ def expanded_accounts(model: Model) -> set[str]:
     """Accounts that expanded in any of the model's observation months."""
     p = pd.concat([model.train, model.test])
     return set(p.loc[p["expanded"].astype(bool), "account_id"])
-
-
-# ---------------------------------------------------------------- early alerts
-
-
-#: Alert rules: key → (name shown, suggested play).
-RULES: dict[str, tuple[str, str]] = {
-    "no_login": ("No login", "Adoption call: reach the admin, find out what stopped use, re-run onboarding"),
-    "usage_drop": ("Usage drop", "Adoption call: review the use cases that dropped and offer training"),
-    "red_health": ("Red health score", "Health review: work through the weakest factors with the customer"),
-    "high_priority_ticket": ("High-priority ticket open",
-                             "Escalate with support and tell the customer when it will be fixed"),
-    "feature_intro": ("Healthy heavy user", "New feature introduction: show what the next plan adds"),
-}
-ALERT_COLUMNS = ["account_id", "account_name", "owner_rep_id", "owner_name", "mrr", "score", "band", "rule",
-                 "evidence", "play"]
-
-
-def alerts(now: pd.DataFrame, asof: dt.date, company: Company, up: Upsell | None = None,
-           expanded_before: set[str] | frozenset[str] = frozenset(), usage: bool = True) -> pd.DataFrame:
-    """Today's alerts, one row per account and rule, from `scored` accounts as of the day `asof`:
-    - no_login: last login alerts.no_login_days or more days before `asof` (or none in the lookback);
-    - usage_drop: logins in the 7 days to `asof` down usage_drop_pct % or more from the weekly
-      average of the 4 weeks before (accounts with logins in those weeks and no no_login alert);
-    - red_health: health band red (needs a score);
-    - high_priority_ticket: a high/urgent ticket open more than open_high_priority_days days;
-    - feature_intro: health score at or above alerts.feature_intro_score and a look-alike of past
-      upsells (top fifth of the upsell feature's use, never expanded).
-    `usage=False` (no usage data reaches back to `asof`) skips the two rules that read logins."""
-    rules = company.alerts
-    day = pd.Timestamp(asof)
-    found = []
-
-    def add(key: str, rows: pd.DataFrame, evidence: Callable[[pd.Series], str]) -> None:
-        if not rows.empty:
-            name, play = RULES[key]
-            found.append(rows.assign(rule=name, evidence=rows.apply(evidence, axis=1), play=play))
-
-    def since(r: pd.Series) -> str:
-        if pd.isna(r["last_login"]):
-            return f"no login in the {LOGIN_LOOKBACK_DAYS} days to {asof}"
-        return f"last login {pd.Timestamp(r['last_login']).date()}, {r['days_since_login']:.0f} days before {asof}"
-
-    def open_for(r: pd.Series) -> str:
-        opened = pd.Timestamp(r["oldest_open_high_priority_at"])
-        return (f"{r['open_high_priority']:.0f} high-priority ticket(s) open, the oldest since {opened.date()} "
-                f"({(day - opened.normalize()).days} days)")
-
-    quiet = now[(now["days_since_login"] >= rules.no_login_days) & usage]
-    add("no_login", quiet, since)
-    drop = now[usage & (now["logins_prior_4w"] > 0) & (now["usage_change_7d"] <= -rules.usage_drop_pct / 100)
-               & ~now["account_id"].isin(quiet["account_id"])]  # no login at all is the no_login alert
-    add("usage_drop", drop, lambda r: f"{r['logins_7d']:.0f} logins in the 7 days to {asof} vs "
-                                      f"{r['logins_prior_4w'] / 4:.1f} a week in the 4 weeks before "
-                                      f"({r['usage_change_7d'] * 100:+.0f}%)")
-    opened = pd.to_datetime(now["oldest_open_high_priority_at"]).dt.normalize()
-    add("high_priority_ticket", now[(day - opened).dt.days > rules.open_high_priority_days], open_for)
-    if "score" in now:
-        add("red_health", now[now["band"] == "red"], lambda r: f"health {r['score']:.0f}: {r['reasons']}")
-        if up is not None and up.feature is not None:
-            feature = up.feature
-            add("feature_intro", up.lookalikes(now[now["score"] >= rules.feature_intro_score], expanded_before),
-                lambda r: f"health {r['score']:.0f}; {label(feature)} {r[feature]:.1f} (top fifth: ≥ "
-                          f"{up.threshold:.1f}, like past upgrades); plan {r['plan']}")
-    out = pd.concat([f for f in found if not f.empty] or [pd.DataFrame(columns=ALERT_COLUMNS)], ignore_index=True)
-    for column in ("score", "band"):
-        if column not in out:
-            out[column] = None
-    order = {name: i for i, (name, _) in enumerate(RULES.values())}
-    out = out.assign(_order=out["rule"].map(order)).sort_values(["_order", "mrr", "account_id"],
-                                                                  ascending=[True, False, True])
-    out["score"] = pd.to_numeric(out["score"]).round(1)
-    return out[ALERT_COLUMNS].reset_index(drop=True)
