@@ -31,6 +31,7 @@ def test_fmt(value, unit, text):
 
 def test_changes_are_points_for_rates_and_percent_for_amounts():
     assert report.fmt_change(0.012, 0.010, "pct") == "+0.2 pt"
+    assert report.fmt_change(1.0049, 1.005, "pct") == "0.0 pt" and report.fmt_change(100, 100.01, "money") == "0.0%"
     assert report.fmt_change(110, 100, "money") == "+10.0%"
     assert report.fmt_change(5, 0, "count") == "n/a" and report.fmt_change(5, None, "count") == "n/a"
 
@@ -66,10 +67,10 @@ def test_a_page_embeds_the_glyphs_of_its_own_japanese_text_and_no_more():
 def test_a_change_that_shows_as_zero_is_neutral_not_good_or_bad():
     from revbook.departments.headlines import Headline
 
-    items = [Headline("win_rate", "Win rate", 0.40001, "pct", 0.4, 0.39, True),  # +0.0 pt vs previous
+    items = [Headline("win_rate", "Win rate", 0.40001, "pct", 0.4, 0.39, True),  # 0.0 pt vs previous
              Headline("calls", "Calls", 120.0, "count", 100.0, None, True)]
     win, calls = report.headlines_html(items).split("</tr>")[1:3]
-    assert '<td class="rb-flat">+0.0 pt</td>' in win and '<td class="rb-good">+1.0 pt</td>' in win
+    assert '<td class="rb-flat">0.0 pt</td>' in win and '<td class="rb-good">+1.0 pt</td>' in win
     assert '<td class="rb-good">+20.0%</td>' in calls
 
 

@@ -51,21 +51,24 @@ def fmt(value: float | dt.date | None, unit: Unit) -> str:
 
 
 def fmt_change(value: float | None, reference: float | None, unit: Unit) -> str:
-    """Change from `reference`: points for rates (+0.4 pt), percent for amounts (+3.2%)."""
+    """Change from `reference`: points for rates (+0.4 pt), percent for amounts (+3.2%); a change that
+    rounds to nothing has no sign (0.0 pt)."""
     if value is None or reference is None or is_missing(value) or is_missing(reference):
         return "n/a"
     if unit == "pct":
-        return f"{(value - reference) * 100:+.1f} pt"
-    if reference == 0:
+        text = f"{(value - reference) * 100:+.1f} pt"
+    elif reference == 0:
         return "n/a"
-    return f"{(value - reference) / abs(reference) * 100:+.1f}%"
+    else:
+        text = f"{(value - reference) / abs(reference) * 100:+.1f}%"
+    return text if any(c in "123456789" for c in text) else text[1:]
 
 
 def change(item: Headline, reference: float | None) -> tuple[str, str]:
     """The change from `reference` as shown, and its colour class: rb-good or rb-bad, rb-flat (grey)
     when there is none to show. The report's headline table and the index pages colour alike."""
     text = fmt_change(item.value, reference, item.unit)
-    shown_as_zero = not any(c in "123456789" for c in text)  # "+0.0 pt", "-0.0%": no change worth a colour
+    shown_as_zero = not any(c in "123456789" for c in text)  # "0.0 pt": no change worth a colour
     if text == "n/a" or item.value is None or reference is None or item.value == reference or shown_as_zero:
         return text, "rb-flat"
     good = (item.value > reference) == item.good_when_up
