@@ -329,7 +329,7 @@ def test_demo_names_in_japanese_and_with_quotes_render(monthly_run, demo_frames)
     team = (out / "field_sales" / "pipeline.html").read_text(encoding="utf-8")
     assert reps.loc["FS01", "name"] in team  # Japanese, as written
     oneil = (out / "field_sales" / "pipeline--FS02.html").read_text(encoding="utf-8")
-    assert "<strong>report for:</strong> Dan O'Neil (FS02)" in oneil  # text content: the quote is harmless
+    assert ">Pipeline — Dan O'Neil (FS02), " in oneil  # text content: the quote is harmless
 
 
 def test_a_rep_with_quotes_and_html_in_id_and_name_renders_escaped_and_unknown_reps_fail_before_any_kernel(

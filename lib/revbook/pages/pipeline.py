@@ -82,9 +82,10 @@ def summary(now: dict, compared_with: dict, reference: str) -> str:
         if compared_with.get(key) is None:
             return ""
         return f" ({reference.lower()} {md(fmt(compared_with[key], unit))})"
+    rate = ("no deal closed" if now["win_rate"] is None else f"a win rate of {md(fmt(now['win_rate'], 'pct'))}")
     return (f"{md(fmt(now['won_deals'], 'count'))} contracts won{vs('won_deals', 'count')} for "
-            f"{md(fmt(now['new_mrr'], 'money'))} of new MRR{vs('new_mrr', 'money')}, a win rate of "
-            f"{md(fmt(now['win_rate'], 'pct'))}; weighted pipeline {md(fmt(now['weighted_pipeline'], 'money'))}.")
+            f"{md(fmt(now['new_mrr'], 'money'))} of new MRR{vs('new_mrr', 'money')}, {rate}; weighted pipeline "
+            f"{md(fmt(now['weighted_pipeline'], 'money'))}.")
 
 
 def comparison_note(before: dict, compared_with: dict, reference: str) -> str:
@@ -150,7 +151,8 @@ def open_deals_sentence(deals: pd.DataFrame) -> str:
         return "No open deals at the month end."
     top = deals.iloc[0]
     return (f"{md(fmt(len(deals), 'count'))} open deals, {md(fmt(deals['amount'].sum(), 'money'))} of MRR; the largest "
-            f"is {md(top['account_name'])} ({columns.column('stage').display(top['stage'])}, "
+            f"is {md(top['opportunity_id'] if is_missing(top['account_name']) else top['account_name'])} "
+            f"({columns.column('stage').display(top['stage'])}, "
             f"{md(fmt(top['amount'], 'money'))}, last touched {md(fmt(top['days_since_touch'], 'count'))} days ago).")
 
 
@@ -192,9 +194,14 @@ def win_rate_sentence(quarters: tuple[float | None, float | None], industries: p
     """The win rate of the last three months against the three before, and the best and worst industry
     among those with at least `min_closed` deals closed."""
     now, before = quarters
-    change = fmt_change(now, before, "pct")
-    text = (f"Win rate {md(fmt(now, 'pct'))} over the last three months, against {md(fmt(before, 'pct'))} "
-            f"the three before ({md(change)})")
+    if now is None:
+        text = "No deals closed in the last three months" + (
+            "" if before is None else f" (win rate {md(fmt(before, 'pct'))} in the three before)")
+    elif before is None:
+        text = f"Win rate {md(fmt(now, 'pct'))} over the last three months; no deals closed in the three before"
+    else:
+        text = (f"Win rate {md(fmt(now, 'pct'))} over the last three months, against {md(fmt(before, 'pct'))} "
+                f"the three before ({md(fmt_change(now, before, 'pct'))})")
     big = industries[industries["closed"] >= min_closed].dropna(subset=["win_rate"])
     if len(big) >= 2:
         best, worst = big.loc[big["win_rate"].idxmax()], big.loc[big["win_rate"].idxmin()]
@@ -266,6 +273,8 @@ def cap_sentences(caps: pd.DataFrame) -> list[str]:
 def team_sentence(results: pd.DataFrame, period: Period) -> str:
     """How many reps won a contract and made a proposal this month."""
     n = len(results)
+    if not n:
+        return "No active field-sales reps in the reps table."
     won = int((results["won_deals"] > 0).sum())
     proposing = int((results["proposals"] > 0).sum())
     return (f"In {period.label} {won} of {n} active reps won at least one contract and {proposing} of {n} made a "
