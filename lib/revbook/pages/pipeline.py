@@ -9,6 +9,7 @@ import json
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
+from matplotlib.ticker import MaxNLocator
 
 from revbook.departments import field_sales as fs
 from revbook.departments.headlines import Headline, Unit, is_missing
@@ -220,6 +221,7 @@ def lead_time_chart(lead: pd.DataFrame) -> None:
     ax.set_title("Lead time of deals won, last 12 months")
     ax.set_xlabel("Days from lead to won")
     ax.set_ylabel("Deals won")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole deals
     ax.legend()
     charts.show("Histogram of the lead time (days from lead to won) of the deals won in the last 12 months, "
                 "inbound and outbound")
