@@ -1,6 +1,8 @@
 """Field sales: marts and metrics on hand-made deals, the demo's planted truths, and the reports."""
 
 import datetime as dt
+import html
+import re
 import shutil
 
 import duckdb
@@ -108,7 +110,7 @@ def test_win_rate_contract_value_size_bands_and_lead_time(db):
     total = closed[closed["dimension"] == "all"][["closed", "won", "won_mrr"]].sum()
     assert total.to_dict() == {"closed": 3, "won": 2, "won_mrr": 400.0}
     assert metrics.win_rate(2, 3) == pytest.approx(2 / 3)
-    bands = hist.win_rates("size_band").set_index("value")
+    bands = hist.win_rates("size_band").set_index("size_band")
     assert list(bands.index) == ["1-30", "31-100", "301-999"]  # 30 employees is 1-30, 31 is 31-100, 999 not 1000+
     assert bands["average_deal_size"].to_dict() == pytest.approx({"1-30": 100.0, "31-100": float("nan"),
                                                                   "301-999": 300.0}, nan_ok=True)
@@ -117,7 +119,9 @@ def test_win_rate_contract_value_size_bands_and_lead_time(db):
     # lead time: lead L1 created 01-01 → won 03-11 = 69 days; W2 has no lead: opportunity 02-21 → 03-31 = 38 days
     assert direction["median_lead_time"].to_dict() == pytest.approx(
         {"(no lead)": 38.0, "inbound": 69.0, "outbound": float("nan")}, nan_ok=True)
-    assert hist.win_rates("industry", "F1").set_index("value")["closed"].to_dict() == {"製造業": 2}
+    assert hist.win_rates("industry", "F1").set_index("industry")["closed"].to_dict() == {"製造業": 2}
+    assert list(hist.win_rates("industry")["industry"]) == ["製造業", "金融業"]  # most closed first (2, 1)
+    assert hist.lead_times("F2").to_dict("records") == [{"direction": "(no lead)", "days": 38, "won": 1}]
 
 
 # ---------------------------------------------------------------- pipeline, close rates, forecast
@@ -301,6 +305,22 @@ def test_team_and_personal_reports_render_for_active_reps_only(monthly_run, demo
     assert set(listed["opportunity_id"]) == set(now.idle["opportunity_id"])
     mine_csv = pd.read_csv(out / "field_sales" / f"pipeline--{mine}.idle_deals.csv", encoding="utf-8-sig")
     assert set(mine_csv["opportunity_id"]) == set(now.idle.loc[now.idle["owner_rep_id"] == mine, "opportunity_id"])
+    name = roster.active(DuckDBWarehouse(demo_warehouse), "field_sales").set_index("rep_id").loc[mine, "name"]
+    heading = f">Pipeline — {html.escape(name, quote=False)} ({mine}), {TEST_END}<a"
+    assert personal.index(heading) < personal.index(">Headline numbers<a")  # the rep is named at the top
+    assert ">Definitions<a" in personal and ">Open deals, largest first<a" in personal
+    with DuckDBWarehouse(demo_warehouse) as wh:
+        my_deals = fs.open_deals(wh, p, [mine])
+    open_csv = pd.read_csv(out / "field_sales" / f"pipeline--{mine}.open_deals.csv", encoding="utf-8-sig")
+    assert list(open_csv["Deal"]) == list(my_deals["opportunity_id"])  # every deal, largest first
+    assert all(f">{o}<" in personal for o in my_deals["opportunity_id"].head(10))
+    assert not any(f">{o}<" in personal for o in my_deals["opportunity_id"].iloc[10:])
+    median = fs.team_median(team)
+    for h in fs.headlines(now.values(mine), before.values(mine), median):
+        if h.key not in fs.percent_comparable(median):  # e.g. a median of 0.5 contracts: a difference, not "+500%"
+            cell = re.search(f"<th>{re.escape(h.label)}</th>(?:<td[^>]*>[^<]*</td>){{4}}<td[^>]*>([^<]*)</td>",
+                             personal)
+            assert cell and "%" not in cell.group(1), h.key
 
 
 def test_demo_names_in_japanese_and_with_quotes_render(monthly_run, demo_frames):
@@ -309,7 +329,7 @@ def test_demo_names_in_japanese_and_with_quotes_render(monthly_run, demo_frames)
     team = (out / "field_sales" / "pipeline.html").read_text(encoding="utf-8")
     assert reps.loc["FS01", "name"] in team  # Japanese, as written
     oneil = (out / "field_sales" / "pipeline--FS02.html").read_text(encoding="utf-8")
-    assert "<strong>report for:</strong> Dan O'Neil (FS02)" in oneil  # text content: the quote is harmless
+    assert ">Pipeline — Dan O'Neil (FS02), " in oneil  # text content: the quote is harmless
 
 
 def test_a_rep_with_quotes_and_html_in_id_and_name_renders_escaped_and_unknown_reps_fail_before_any_kernel(
@@ -330,7 +350,8 @@ def test_a_rep_with_quotes_and_html_in_id_and_name_renders_escaped_and_unknown_r
     out = tmp_path / "out" / TEST_END / "field_sales"
     name = "pipeline--" + safe_name("FS'01")  # the quote is not kept in a file name
     assert name.startswith("pipeline--FS_01-")
-    assert sorted(f.name for f in out.iterdir()) == [f"{name}.html", f"{name}.idle_deals.csv", f"{name}.metrics.json"]
+    assert sorted(f.name for f in out.iterdir()) == [f"{name}.html", f"{name}.idle_deals.csv", f"{name}.metrics.json",
+                                                     f"{name}.open_deals.csv"]
     page = assert_stakeholder_page(out / f"{name}.html").text
     assert "&lt;b&gt;Bold&lt;/b&gt; O'Neil 山田 (FS'01)" in page and "<b>Bold</b>" not in page
 
@@ -344,3 +365,95 @@ def test_a_skipped_stage_counts_as_reached_so_conversion_stays_within_100(tmp_pa
     assert flow["entered_any"].tolist() == [2.0, 1.0, 1.0, 1.0]  # qualification, proposal, negotiation, won
     assert flow["entered_strict"].tolist() == [2.0, 0.0, 0.0, 0.0]
     assert flow["conversion_any"].tolist()[1:] == [0.5, 1.0, 1.0]
+
+
+# ---------------------------------------------------------------- open deals, quarters, the page's words
+
+
+def test_a_reps_open_deals_largest_first_with_days_since_touch(db):
+    deals = _deals([("SMALL", "A1", None, "F1", ts("2026-01-10"), False, None, 10.0),
+                    ("BIG", "A2", None, "F1", ts("2026-01-10"), False, None, 30.0),
+                    ("WON", "A3", None, "F1", ts("2026-01-10"), True, ts("2026-02-01"), 99.0),
+                    ("LATER", "A4", None, "F1", ts("2026-04-05"), False, None, 90.0),  # opened after March
+                    ("THEIRS", "A5", None, "F2", ts("2026-01-10"), False, None, 50.0)])
+    history = _history({"SMALL": [("qualification", "2026-01-15")], "BIG": [("keep_interest", "2026-02-01")],
+                        "WON": [("qualification", "2026-01-10"), ("closed_won", "2026-02-01")],
+                        "LATER": [("qualification", "2026-04-05")], "THEIRS": [("proposal", "2026-01-15")]})
+    acts = _activities([("SMALL", "2026-03-20 10:00"), ("SMALL", "2026-04-02")])  # April's is after the month
+    with db(opportunities=deals, opportunity_stage_history=history, activities=acts) as wh:
+        mine = fs.open_deals(wh, MARCH, ["F1"])
+    assert list(mine.columns) == ["opportunity_id", "account_name", "owner_name", "stage", "amount", "stage_since",
+                                  "last_touch_at", "days_since_touch"]
+    assert list(mine["opportunity_id"]) == ["BIG", "SMALL"]  # by MRR; won, later and others' deals left out
+    assert list(mine["days_since_touch"]) == [59, 11]  # full days: 04-01 − 02-01 (the stage entry), − 03-20 10:00
+    assert mine.loc[1, "stage_since"] == ts("2026-01-15") and mine.loc[1, "account_name"] == "a"
+
+
+def test_win_rate_of_the_last_three_months_against_the_three_before(db):
+    deals = _deals([("W1", "A1", None, "F1", ts("2025-09-01"), True, ts("2026-02-10"), 1.0),
+                    ("X1", "A1", None, "F2", ts("2025-09-01"), False, ts("2026-03-31 23:00"), 1.0),
+                    ("X2", "A1", None, "F1", ts("2025-09-01"), False, ts("2025-11-10"), 1.0),
+                    ("W2", "A1", None, "F1", ts("2025-09-01"), True, ts("2025-10-01"), 1.0),  # first day counts
+                    ("W3", "A1", None, "F2", ts("2025-09-01"), True, ts("2025-12-31"), 1.0),
+                    ("W4", "A1", None, "F1", ts("2025-09-01"), True, ts("2025-09-30"), 1.0)])  # before both
+    with db(opportunities=deals) as wh:
+        team, f1 = fs.quarter_win_rates(wh, MARCH), fs.quarter_win_rates(wh, MARCH, "F1")
+    assert team == pytest.approx((1 / 2, 2 / 3))  # Jan–Mar: W1, X1; Oct–Dec: W2, X2, W3
+    assert f1 == pytest.approx((1.0, 1 / 2))
+
+
+def test_a_change_is_a_percentage_only_against_a_count_of_at_least_three():
+    median = {"proposals": 5.0, "won_deals": 0.5, "new_mrr": 19000.0, "win_rate": 0.29, "average_deal_size": 7e4,
+              "median_lead_time": 72.0, "weighted_pipeline": 3e5, "idle_deals": 3.0}
+    assert fs.percent_comparable(median) == {"proposals", "win_rate", "average_deal_size", "median_lead_time",
+                                             "weighted_pipeline", "idle_deals"}  # 3 is enough; new MRR counts wins
+    compared = fs.percent_comparable({**median, "proposals": None, "won_deals": 3.0})
+    assert {"won_deals", "new_mrr"} <= compared and "proposals" not in compared  # unknown: no percentage
+
+
+def test_personal_headlines_compare_small_medians_as_differences():
+    from revbook.pages import pipeline as pl
+
+    now = {"proposals": 8.0, "won_deals": 3.0, "new_mrr": 149000.0, "win_rate": 0.75, "average_deal_size": 49667.0,
+           "median_lead_time": 67.0, "weighted_pipeline": 218330.0, "idle_deals": 3.0}
+    before = {**now, "won_deals": 2.0, "new_mrr": 146000.0, "idle_deals": 8.0}
+    median = {**now, "proposals": 5.0, "won_deals": 0.5, "new_mrr": 19000.0, "win_rate": 0.29, "idle_deals": 1.5}
+    page = pl.headlines_html(fs.headlines(now, before, median), "Ken (F1), 2026-03", "Team median",
+                             fs.percent_comparable(before), fs.percent_comparable(median))
+    row = {m[0]: m[1:] for m in re.findall(r"<tr><th>([^<]+)</th><td[^>]*>([^<]+)</td><td>([^<]+)</td><td[^>]*>([^<]+)"
+                                            r"</td><td>([^<]+)</td><td[^>]*>([^<]+)</td></tr>", page)}
+    assert row["New contracts"] == ("3", "2", "+1", "0.5", "+2.5")  # not "+50.0%", "+500.0%"
+    assert row["New contract MRR"] == ("¥149,000", "¥146,000", "+¥3,000", "¥19,000", "+¥130,000")
+    assert row["Idle deals to return"][2:] == ("-62.5%", "1.5", "+1.5")  # 8 last month: a percentage
+    assert row["Proposals (accounts, last 30 days)"][4] == "+60.0%"
+    assert row["Win rate (won ÷ closed)"][4] == "+46.0 pt"
+    assert pl.difference(1.0, 1.0, "count") == "±0" and pl.difference(None, 1.0, "count") == "n/a"
+    note = pl.comparison_note(before, median, "Team median")
+    assert note.endswith("the previous month (2 won deals); team median (1\\.5 idle deals, 0\\.5 won deals).*")
+    assert pl.comparison_note(median | {"won_deals": 4.0, "idle_deals": 5.0}, {}, "Target") == ""
+
+
+def test_the_pages_sentences_say_what_happened():
+    from revbook.pages import pipeline as pl
+
+    pipe = pd.DataFrame({"stage": list(fs.OPEN_STAGES), "deals": [2, 3, 1, 4], "mrr": [100.0, 300.0, 50.0, 550.0],
+                         "forecast_mrr": [1.0, 2.0, 3.0, 0.0], "won_next_mrr": [0.0] * 4})
+    start = pipe.assign(mrr=[100.0, 200.0, 100.0, 400.0])
+    assert pl.pipeline_sentence(pipe, start, MARCH) == (
+        "¥1,000 of open MRR in 10 deals at the end of 2026-03, \\+25\\.0% on the month start (¥800); Keep interest "
+        "holds the most (¥550, 55\\.0%), Proposal the most of the active stages (¥300).")
+    by_direction = pd.DataFrame({"direction": ["inbound", "outbound"], "win_rate": [0.5, 0.0],
+                                 "median_lead_time": [62.0, float("nan")]})
+    assert pl.direction_sentence(by_direction) == ("Inbound deals won 50\\.0% against 0\\.0% outbound; no outbound "
+                                                   "deal was won, so lead times do not compare.")
+    caps = pd.DataFrame({"rep_id": ["F1", "F2"], "name": ["Ken", "Bo"], "keep_interest": [3.0, 1.0],
+                         "keep_interest_cap": [2.0, 2.0], "over_cap": [True, False]})
+    assert pl.cap_sentences(caps) == ["**Alert: Ken (F1) holds 3 keep-interest deals**, over the cap of 2."]
+    assert pl.cap_sentences(caps.iloc[[1]]) == ["Bo holds 1 keep-interest deals, within the cap of 2."]
+    assert pl.cap_sentences(caps.assign(over_cap=False)) == [
+        "No rep holds more keep-interest deals than the cap of 2; the most is Ken (F1) with 3."]
+    industries = pd.DataFrame({"industry": ["製造業", "金融業", "小売"], "closed": [20, 10, 9],
+                               "win_rate": [0.5, 0.2, 0.9]})
+    assert pl.win_rate_sentence((0.4, 0.5), industries) == (
+        "Win rate 40\\.0% over the last three months, against 50\\.0% the three before (\\-10\\.0 pt); over 12 months "
+        "製造業 wins most (50\\.0% of 20) and 金融業 least (20\\.0% of 10).")  # 小売: too few closed to rank

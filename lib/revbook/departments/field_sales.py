@@ -22,9 +22,9 @@ from revbook.settings import Company
 #: The funnel a deal moves through, in order (keep_interest and closed_lost are exits).
 STAGES = ("qualification", "proposal", "negotiation", "closed_won")
 OPEN_STAGES = ("qualification", "proposal", "negotiation", "keep_interest")
-#: Win-rate breakdowns (fs_closed dimensions) and their labels.
-DIMENSIONS = {"size_band": "Company size (employees)", "industry": "Industry", "lead_source": "Lead source",
-              "direction": "Inbound vs outbound"}
+#: The win-rate breakdowns by segment (fs_closed dimensions; `History.win_rates` names its first column by
+#: the dimension). Inbound vs outbound, the fourth, has a table of its own (`History.by_direction`).
+SEGMENTS = ("size_band", "industry", "lead_source")
 SIZE_BANDS = ("1-30", "31-100", "101-300", "301-999", "1000+")
 #: Months of history behind stage close rates, the forecast and the breakdowns.
 HISTORY_MONTHS = 12
@@ -40,11 +40,28 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
 )
 #: The row label of the team's headline numbers.
 TEAM = "(team)"
+#: A change is told as a percentage only against a count of at least this many: against a team median
+#: of 0.5 contracts one contract would be "+100%".
+MIN_COUNT_TO_COMPARE = 3
+#: The count behind each headline that is a count or a sum of deals; rates, averages, medians and the
+#: weighted pipeline (hundreds of open deals) are compared as they are.
+COUNTED_BY = {"proposals": "proposals", "won_deals": "won_deals", "new_mrr": "won_deals", "idle_deals": "idle_deals"}
 
 
 def _owned(frame: pd.DataFrame, rep_id: str | None) -> pd.DataFrame:
     """The rows of one owner (all rows for the team)."""
     return frame if rep_id is None else frame[frame["owner_rep_id"] == rep_id]
+
+
+def percent_comparable(reference: dict[str, float | None]) -> set[str]:
+    """The headline keys whose change against `reference` (the previous month's numbers, the plan or
+    the team median) means something as a percentage: a rate, an average or a median always; a count
+    or a sum of deals when the reference's count behind it is at least MIN_COUNT_TO_COMPARE. Others
+    are compared as a difference."""
+    def enough(key: str) -> bool:
+        count = reference.get(COUNTED_BY[key])
+        return count is not None and not pd.isna(count) and count >= MIN_COUNT_TO_COMPARE
+    return {key for key, *_ in HEADLINES if key not in COUNTED_BY or enough(key)}
 
 
 def _months_before(end: dt.date, months: int) -> dt.date:
@@ -58,6 +75,31 @@ def idle_deals(wh: Warehouse, period: Period, company: Company, owners: list[str
                 owners=list(owners))
     f["days_idle"] = (pd.Timestamp(period.end) - pd.to_datetime(f["last_touch_at"])).dt.days
     return f
+
+
+#: The columns of the idle deals shown on the page (the CSV has them all, with the lead and IS rep ids).
+IDLE_SHOWN = ["opportunity_id", "account_name", "owner_name", "stage", "amount", "last_touch_at", "days_idle",
+              "inside_sales_rep_name"]
+#: The columns of the idle-deals list for inside sales (the CSV beside the page).
+IDLE_COLUMNS = ["opportunity_id", "account_name", "owner_rep_id", "owner_name", "stage", "amount", "last_touch_at",
+                "days_idle", "lead_id", "inside_sales_rep_id", "inside_sales_rep_name"]
+
+
+def idle_list(idle: pd.DataFrame) -> pd.DataFrame:
+    """The idle deals as inside sales gets them: longest idle first, then by deal id."""
+    return idle.sort_values(["days_idle", "opportunity_id"], ascending=[False, True])[IDLE_COLUMNS]
+
+
+def open_deals(wh: Warehouse, period: Period, owners: list[str]) -> pd.DataFrame:
+    """Every deal of `owners` open at the period end, largest MRR first: account, owner, stage, MRR,
+    when it entered the stage, its last touch and the days since. (The data contract holds no expected
+    close date, so the stage's start stands in for how far along a deal is.)"""
+    f = wh.mart("fs_idle_deals", asof=period.end, cutoff=dt.datetime.combine(period.end, dt.time()),
+                owners=list(owners))
+    f["days_since_touch"] = (pd.Timestamp(period.end) - pd.to_datetime(f["last_touch_at"])).dt.days
+    f = f.sort_values(["amount", "opportunity_id"], ascending=[False, True]).reset_index(drop=True)
+    return f[["opportunity_id", "account_name", "owner_name", "stage", "amount", "stage_since", "last_touch_at",
+              "days_since_touch"]]
 
 
 @dataclass(frozen=True)
@@ -163,6 +205,17 @@ class Snapshot:
         return rows
 
 
+#: The per-rep views of `Snapshot.by_rep`: the month's results, and deals held against the cap.
+RESULT_COLUMNS = ["rep_id", "name", "proposals", "won_deals", "new_mrr", "win_rate", "average_deal_size",
+                  "median_lead_time", "weighted_pipeline"]
+CAP_COLUMNS = ["rep_id", "name", "open_deals", "keep_interest", "keep_interest_cap", "over_cap", "idle_deals"]
+
+
+def caps(by_rep: pd.DataFrame, rep_id: str | None = None) -> pd.DataFrame:
+    """Open, keep_interest and idle deals against the keep_interest cap, per rep (one rep's row)."""
+    return (by_rep if rep_id is None else by_rep[by_rep["rep_id"] == rep_id])[CAP_COLUMNS]
+
+
 #: Headlines that are unknown (n/a, not 0) unless one of these tables holds data: "nothing done on a
 #: deal" is told by its activities; a proposal by an activity or a proposal stage entry.
 UNKNOWN_WITHOUT = {"idle_deals": ("activities",), "proposals": ("activities", "opportunity_stage_history")}
@@ -207,22 +260,30 @@ class History:
     flow: pd.DataFrame
 
     def win_rates(self, dimension: str, rep_id: str | None = None) -> pd.DataFrame:
-        """Closed, won, win rate and average contract value per value of a DIMENSIONS key."""
+        """Closed, won, win rate and average contract value per value of an fs_closed dimension (the
+        first column, named by it: size_band, industry, lead_source, direction): size bands in order,
+        other values most closed first."""
         f = _owned(self.closed[self.closed["dimension"] == dimension], rep_id)
         g = f.groupby("value")[["closed", "won", "won_mrr"]].sum()
         if dimension == "size_band":
             g = g.reindex([b for b in SIZE_BANDS if b in g.index])
+        else:
+            g = g.assign(_key=g.index).sort_values(["closed", "_key"], ascending=[False, True]).drop(columns="_key")
         g["win_rate"] = metrics.win_rate(g["won"], g["closed"])
         g["average_deal_size"] = metrics.ratio(g["won_mrr"], g["won"])
-        return g.drop(columns="won_mrr").reset_index()
+        return g.drop(columns="won_mrr").rename_axis(dimension).reset_index()
+
+    def lead_times(self, rep_id: str | None = None) -> pd.DataFrame:
+        """Deals won (`won`) per direction and lead time in days (a histogram's rows)."""
+        return _owned(self.lead_time, rep_id)[["direction", "days", "won"]].reset_index(drop=True)
 
     def by_direction(self, rep_id: str | None = None) -> pd.DataFrame:
         """Inbound vs outbound: win rate, average contract value and median lead time."""
-        rates = self.win_rates("direction", rep_id).set_index("value")
-        lead = _owned(self.lead_time, rep_id)
+        rates = self.win_rates("direction", rep_id).set_index("direction").sort_index()
+        lead = self.lead_times(rep_id)
         rates["median_lead_time"] = pd.Series({d: metrics.weighted_median(g["days"], g["won"])
                                                for d, g in lead.groupby("direction")}, dtype="float64")
-        return rates.rename_axis("direction").reset_index()
+        return rates.reset_index()
 
     def stage_flow(self, rep_id: str | None = None) -> pd.DataFrame:
         """Per funnel stage: deals that entered it in any order and strictly in order, the
@@ -244,7 +305,18 @@ class History:
 
 
 def history(wh: Warehouse, period: Period) -> History:
+    """The HISTORY_MONTHS months to the period end."""
     start = _months_before(period.end, HISTORY_MONTHS)
     return History(wh.mart("fs_closed", start=start, end=period.end),
                    wh.mart("fs_lead_time", start=start, end=period.end),
                    wh.mart("fs_stage_flow", start=start, end=period.end))
+
+
+def quarter_win_rates(wh: Warehouse, period: Period, rep_id: str | None = None) -> tuple[float | None, float | None]:
+    """The win rate (won ÷ closed) of the three months to the period end, and of the three before."""
+    def rate(start: dt.date, end: dt.date) -> float | None:
+        f = _owned(wh.mart("fs_closed", start=start, end=end), rep_id)
+        f = f[f["dimension"] == "all"]
+        return metrics.win_rate(float(f["won"].sum()), float(f["closed"].sum()))
+    three, six = _months_before(period.end, 3), _months_before(period.end, 6)
+    return rate(three, period.end), rate(six, three)
