@@ -17,6 +17,7 @@ from revbook.data.duckdb_engine import DuckDBWarehouse
 from revbook.demo import planted
 from revbook.departments import field_sales as fs
 from revbook.files import safe_name
+from revbook.pages import report
 from revbook.run import runner
 from revbook.run.runner import PlanError
 from tinylake import tiny_lake
@@ -418,8 +419,8 @@ def test_personal_headlines_compare_small_medians_as_differences():
            "median_lead_time": 67.0, "weighted_pipeline": 218330.0, "idle_deals": 3.0}
     before = {**now, "won_deals": 2.0, "new_mrr": 146000.0, "idle_deals": 8.0}
     median = {**now, "proposals": 5.0, "won_deals": 0.5, "new_mrr": 19000.0, "win_rate": 0.29, "idle_deals": 1.5}
-    page = pl.headlines_html(fs.headlines(now, before, median), "Ken (F1), 2026-03", "Team median",
-                             fs.percent_comparable(before), fs.percent_comparable(median))
+    items = fs.headlines(now, before, median)
+    page = report.headlines_html(items, "Ken (F1), 2026-03", "Team median", pl.differences(items, before, median))
     row = {m[0]: m[1:] for m in re.findall(r"<tr><th>([^<]+)</th><td[^>]*>([^<]+)</td><td>([^<]+)</td><td[^>]*>([^<]+)"
                                             r"</td><td>([^<]+)</td><td[^>]*>([^<]+)</td></tr>", page)}
     assert row["New contracts"] == ("3", "2", "+1", "0.5", "+2.5")  # not "+50.0%", "+500.0%"
@@ -427,7 +428,7 @@ def test_personal_headlines_compare_small_medians_as_differences():
     assert row["Idle deals to return"][2:] == ("-62.5%", "1.5", "+1.5")  # 8 last month: a percentage
     assert row["Proposals (accounts, last 30 days)"][4] == "+60.0%"
     assert row["Win rate (won ÷ closed)"][4] == "+46.0 pt"
-    assert pl.difference(1.0, 1.0, "count") == "±0" and pl.difference(None, 1.0, "count") == "n/a"
+    assert report.fmt_difference(1.0, 1.0, "count") == "±0" and report.fmt_difference(None, 1.0, "count") == "n/a"
     note = pl.comparison_note(before, median, "Team median")
     assert note.endswith("the previous month (2 won deals); team median (1\\.5 idle deals, 0\\.5 won deals).*")
     assert pl.comparison_note(median | {"won_deals": 4.0, "idle_deals": 5.0}, {}, "Target") == ""

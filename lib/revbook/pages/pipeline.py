@@ -3,18 +3,14 @@ for the team and for one rep."""
 
 from __future__ import annotations
 
-import html
-import json
-
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import display
 from matplotlib.ticker import MaxNLocator
 
 from revbook.departments import field_sales as fs
 from revbook.departments.headlines import Headline, Unit, is_missing
-from revbook.pages import charts, columns
-from revbook.pages.report import METRICS_MIME, fmt, fmt_change, md
+from revbook.pages import charts, columns, report
+from revbook.pages.report import fmt, fmt_change, md
 from revbook.periods import Period
 from revbook.settings import Company
 
@@ -33,48 +29,17 @@ def heading(reps: pd.DataFrame, rep_id: str | None, period: Period) -> str:
     return f"# Pipeline — {md(who(reps, rep_id))}, {period.label}"
 
 
-def difference(value: float | None, reference: float | None, unit: Unit) -> str:
-    """A change as a difference in the value's unit: +2, −¥12,000; "n/a" when either is unknown."""
-    if value is None or reference is None or is_missing(value) or is_missing(reference):
-        return "n/a"
-    diff = value - reference
-    text = fmt(abs(diff), unit)
-    return ("+" if diff > 0 else "−" if diff < 0 else "±") + text
-
-
-def _change_cell(item: Headline, reference: float | None, percent: bool) -> str:
-    text = fmt_change(item.value, reference, item.unit) if percent else difference(item.value, reference, item.unit)
-    if text == "n/a" or item.value is None or reference is None or not any(c in "123456789" for c in text):
-        return f'<td class="rb-flat">{text}</td>'
-    good = (item.value > reference) == item.good_when_up
-    return f'<td class="{"rb-good" if good else "rb-bad"}">{text}</td>'
-
-
-def headlines_html(items: list[Headline], title: str, reference: str, percent_previous: set[str],
-                   percent_reference: set[str]) -> str:
-    """revbook.pages.report.headlines_html, with each change told as a percentage only for the keys in
-    `percent_previous` / `percent_reference` (fs.percent_comparable) and as a difference otherwise."""
-    rows = "".join(
-        f'<tr><th>{html.escape(i.label)}</th><td class="rb-value">{fmt(i.value, i.unit)}</td>'
-        f"<td>{fmt(i.previous, i.unit)}</td>{_change_cell(i, i.previous, i.key in percent_previous)}"
-        f"<td>{fmt(i.target, i.unit)}</td>{_change_cell(i, i.target, i.key in percent_reference)}</tr>"
-        for i in items
-    )
-    ref = html.escape(reference)
-    return (
-        f'<table class="rb-headlines"><caption>{html.escape(title)}</caption>'
-        "<thead><tr><th>Metric</th><th>This period</th><th>Previous</th><th>vs previous</th>"
-        f"<th>{ref}</th><th>vs {ref.lower()}</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
+def differences(items: list[Headline], before: dict, compared_with: dict) -> report.Differences:
+    """The headline keys whose change against the previous month's numbers `before`, and against the
+    reference's `compared_with`, is told as a difference: where fs.percent_comparable says a
+    percentage would mean nothing."""
+    keys = {i.key for i in items}
+    return keys - fs.percent_comparable(before), keys - fs.percent_comparable(compared_with)
 
 
 def headlines(items: list[Headline], title: str, reference: str, before: dict, compared_with: dict) -> None:
-    """Show the headline table (changes as in `headlines_html`, from the previous month's numbers
-    `before` and the reference's `compared_with`) and emit the metrics for the runner, as
-    revbook.pages.report.headlines does: the stored reference is the reference itself."""
-    metrics = {i.key: {**i.clean(), "target_is": reference} for i in items}
-    page = headlines_html(items, title, reference, fs.percent_comparable(before), fs.percent_comparable(compared_with))
-    display({"text/html": page, METRICS_MIME: json.loads(json.dumps(metrics))}, raw=True)
+    """The headline table, with `differences` where a percentage would mean nothing."""
+    report.headlines(items, title, reference, differences(items, before, compared_with))
 
 
 def summary(now: dict, compared_with: dict, reference: str) -> str:

@@ -11,7 +11,7 @@ import datetime as dt
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import pandas as pd
 from IPython.display import HTML, Markdown, display
@@ -64,10 +64,20 @@ def fmt_change(value: float | None, reference: float | None, unit: Unit) -> str:
     return text if any(c in "123456789" for c in text) else text[1:]
 
 
-def change(item: Headline, reference: float | None) -> tuple[str, str]:
-    """The change from `reference` as shown, and its colour class: rb-good or rb-bad, rb-flat (grey)
-    when there is none to show. The report's headline table and the index pages colour alike."""
-    text = fmt_change(item.value, reference, item.unit)
+def fmt_difference(value: float | None, reference: float | None, unit: Unit) -> str:
+    """A change as a difference in the value's unit (+2, −¥12,000, ±0): for a reference too small for
+    a percentage to mean anything; "n/a" when either is unknown."""
+    if value is None or reference is None or is_missing(value) or is_missing(reference):
+        return "n/a"
+    diff = value - reference
+    return ("+" if diff > 0 else "−" if diff < 0 else "±") + fmt(abs(diff), unit)
+
+
+def change(item: Headline, reference: float | None, as_difference: bool = False) -> tuple[str, str]:
+    """The change from `reference` as shown (a percentage or points, or `as_difference`), and its
+    colour class: rb-good or rb-bad, rb-flat (grey) when there is none to show. The report's headline
+    table and the index pages colour alike."""
+    text = (fmt_difference if as_difference else fmt_change)(item.value, reference, item.unit)
     shown_as_zero = not any(c in "123456789" for c in text)  # "0.0 pt": no change worth a colour
     if text == "n/a" or item.value is None or reference is None or item.value == reference or shown_as_zero:
         return text, "rb-flat"
@@ -75,26 +85,35 @@ def change(item: Headline, reference: float | None) -> tuple[str, str]:
     return text, "rb-good" if good else "rb-bad"
 
 
-def _change_cell(item: Headline, reference: float | None) -> str:
-    text, colour = change(item, reference)
+def _change_cell(item: Headline, reference: float | None, as_difference: bool) -> str:
+    text, colour = change(item, reference, as_difference)
     return f'<td class="{colour}">{text}</td>'
 
 
-def headlines(items: list[Headline], title: str = "Headline numbers", reference: str = "Target") -> None:
+#: Per headline key, whether its change vs the previous period and vs the reference is told as a
+#: difference rather than a percentage (see `headlines`).
+Differences = tuple[Collection[str], Collection[str]]
+
+
+def headlines(items: list[Headline], title: str = "Headline numbers", reference: str = "Target",
+              differences: Differences = ((), ())) -> None:
     """Show the headline table (value, vs previous, vs `reference`: the target, or e.g. the team
-    median) and emit the metrics for the runner."""
+    median) and emit the metrics for the runner. The keys in `differences` (vs previous, vs the
+    reference) show their change as a difference: "+2" where a median of 0.5 would make "+400%"."""
     metrics = {i.key: {**i.clean(), "target_is": reference} for i in items}
-    display({"text/html": headlines_html(items, title, reference), METRICS_MIME: json.loads(json.dumps(metrics))},
-            raw=True)
+    display({"text/html": headlines_html(items, title, reference, differences),
+             METRICS_MIME: json.loads(json.dumps(metrics))}, raw=True)
 
 
-def headlines_html(items: list[Headline], title: str = "Headline numbers", reference: str = "Target") -> str:
+def headlines_html(items: list[Headline], title: str = "Headline numbers", reference: str = "Target",
+                   differences: Differences = ((), ())) -> str:
     """The headline table: per metric its value, the previous period's and the reference's, and the
-    changes, coloured good or bad (grey when there is none to show)."""
+    changes (as differences for the keys in `differences`), coloured good or bad (grey when there is
+    none to show)."""
     rows = "".join(
         f'<tr><th>{html.escape(i.label)}</th><td class="rb-value">{fmt(i.value, i.unit)}</td>'
-        f"<td>{fmt(i.previous, i.unit)}</td>{_change_cell(i, i.previous)}"
-        f"<td>{fmt(i.target, i.unit)}</td>{_change_cell(i, i.target)}</tr>"
+        f"<td>{fmt(i.previous, i.unit)}</td>{_change_cell(i, i.previous, i.key in differences[0])}"
+        f"<td>{fmt(i.target, i.unit)}</td>{_change_cell(i, i.target, i.key in differences[1])}</tr>"
         for i in items
     )
     ref = html.escape(reference)
