@@ -61,7 +61,7 @@ def test_allocation_against_capacity_by_segment(tmp_path):
     company = settings.company().model_copy(update={"fs_capacity_by_segment": {"smb": 2, "mid": 5, "enterprise": 2}})
     with DuckDBWarehouse(path) as wh:
         alloc = isr.allocation(wh, periods.parse("month", "2026-03"), company).set_index("rep_id")
-    assert alloc["sqls"].to_dict() == {"E": 3, "M": 4, "S": 2}  # inactive X has no row
+    assert alloc["sqls_handed"].to_dict() == {"E": 3, "M": 4, "S": 2}  # inactive X has no row
     assert alloc["capacity"].to_dict() == {"E": 2, "M": 3, "S": 2}  # M's own capacity beats the rule
     assert alloc["over"].to_dict() == {"E": True, "M": True, "S": False}  # at capacity is not over
 
