@@ -135,7 +135,7 @@ def test_monthly_report_shows_lib_headlines_and_the_capacity_alert(monthly_run, 
                     "Inbound conversion", "Definitions"):
         assert f">{section}" in page.body, section
     assert re.search(r"[\d,]+ leads are planned for approach in \d{4}-\d\d against [\d,]+ needed", page.body)
-    assert len(re.findall(r'<img src="data:image/png;base64,[^"]+"\s+alt="(?!Chart")[^"]+"', page.text)) == 4
+    assert len(re.findall(r'<img alt="(?!Chart")[^"]+" src="data:image/png;base64,', page.text)) == 4  # alt texts
 
 
 # --- the page's frames, charts and sentences, on small hand-made frames ---
@@ -317,3 +317,16 @@ def test_the_weekly_flash_shows_only_sections_with_content(weekly_flash):
     assert headings == ["Headline numbers", "Allocation to field sales", "Hot leads", "Activity",
                         "Call → connect → SQL", "SQL mix", "Definitions"]
     assert "Leads planned" not in page.body and "Team activity per ISO week" not in page.body
+
+
+def test_activity_sentences_without_calls_or_connects_say_why():
+    none = pd.DataFrame({"direction": ["inbound", "outbound"], "calls": [0, 0], "connects": [0, 0]})
+    before = none.assign(calls=[3, 1])
+    assert funnel.activity_sentence(none, before, pd.DataFrame()) == "No calls in the period (the previous one had 4)."
+    unknown = pd.DataFrame({"direction": ["inbound", "outbound"], "calls": [30, 10], "connects": [float("nan")] * 2})
+    res = isr.Results(pd.DataFrame({"rep_id": ["A"], "direction": ["inbound"], "sqls": [3], "target_sqls": [0],
+                                    "won": [0], "lost": [0], "open": [3]}))
+    chain = isr.chain(unknown, res)
+    assert funnel.chain_sentence(chain) == ("SQLs per call: inbound 10.0%, outbound 0.0%; connects n/a "
+                                            "(activities.connected holds no values).")
+    assert funnel.chain_sentence(isr.chain(none, res)) == "No calls in the period; 3 SQLs."

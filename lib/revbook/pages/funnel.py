@@ -60,9 +60,7 @@ def summary(items: Sequence[Headline]) -> str:
 
 
 def month_so_far(period: Period) -> str:
-    """For a week, which days of its month the allocation counts (capacity is monthly); '' for a month."""
-    if period.kind != "week":
-        return ""
+    """Which days of its month a week's allocation counts (capacity is monthly)."""
     mtd = month_to_date(period)
     return (f"Capacity is monthly, so the week counts its month's SQLs so far: {mtd.start:%B %Y}, "
             f"{mtd.start} to {mtd.last_day}.")
@@ -117,6 +115,8 @@ def activity_sentence(now: pd.DataFrame, before: pd.DataFrame, chain: pd.DataFra
     """Connects (or calls, when connects are unknown) against the previous period, and each
     direction's connect rate (`now`, `before`: `activity()` frames; `chain`: `chain()`)."""
     calls, connects = now["calls"].sum(), now["connects"].sum(min_count=1)
+    if calls == 0:
+        return f"No calls in the period (the previous one had {fmt(before['calls'].sum(), 'count')})."
     if is_missing(connects):
         return f"Calls {_change(calls, before['calls'].sum())}; connects and connect rates {NO_CONNECTS}."
     rates = chain.set_index("direction")["connect_rate"]
@@ -149,6 +149,11 @@ def rep_spread(wide: pd.DataFrame) -> str:
 def chain_sentence(chain: pd.DataFrame) -> str:
     """How calls turned into connects and connects into SQLs, inbound against outbound (`chain`)."""
     c = chain.set_index("direction")
+    if c.loc["all", "calls"] == 0:
+        return f"No calls in the period; {fmt(c.loc['all', 'sqls'], 'count')} SQLs."
+    if is_missing(c.loc["all", "connects"]):
+        per_call = [f"{d} {fmt(c.loc[d, 'sql_per_call'], 'pct')}" for d in ("inbound", "outbound")]
+        return f"SQLs per call: {', '.join(per_call)}; connects {NO_CONNECTS}."
     parts = [f"{d}, {fmt(c.loc[d, 'connect_rate'], 'pct')} of {fmt(c.loc[d, 'calls'], 'count')} calls connected "
              f"and {fmt(c.loc[d, 'sql_per_connect'], 'pct')} of connects became SQLs ({fmt(c.loc[d, 'sqls'], 'count')})"
              for d in ("inbound", "outbound")]
