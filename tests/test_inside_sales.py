@@ -283,6 +283,7 @@ def test_summary_and_alerts_say_what_happened():
                           "over": [False, False]})
     assert funnel.allocation_alerts(alloc) == ("No field-sales rep is over SQL capacity this month; the busiest, f2, "
                                                "is at 80.0% (8 of 10).")
+    assert funnel.allocation_alerts(alloc.assign(sqls_handed=0)) == "No SQLs were handed to field sales this month."
     over = alloc.assign(sqls_handed=[7, 8], over=[True, False])
     assert funnel.allocation_alerts(over) == ("**Alert: f1 (F1) is over capacity** — 7 SQLs handed this month "
                                               "against a capacity of 6 (SMB).")

@@ -44,7 +44,8 @@ def summary(items: Sequence[Headline]) -> str:
     behind them and the capacity alerts."""
     h = {i.key: i for i in items}
     sqls = h["sqls"]
-    vs = [f"{fmt_change(sqls.value, sqls.previous, 'count')} vs the previous period"]
+    vs = ["none in the previous period" if sqls.previous == 0 else
+          f"{fmt_change(sqls.value, sqls.previous, 'count')} vs the previous period"]
     if sqls.target is not None:
         vs.append(f"{fmt_change(sqls.value, sqls.target, 'count')} vs plan ({fmt(sqls.target, 'count')})")
     calls = h["calls"].value
@@ -75,6 +76,8 @@ def allocation_alerts(alloc: pd.DataFrame) -> str:
              f"({md(segment.display(r['segment']))})." for _, r in over.iterrows()]
     if lines:
         return "\n\n".join(lines)
+    if alloc["sqls_handed"].sum() == 0:
+        return "No SQLs were handed to field sales this month."
     busiest = alloc.dropna(subset=["utilisation"]).sort_values("utilisation", ascending=False, kind="stable")
     if busiest.empty:
         return "No field-sales rep is over SQL capacity this month."
