@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from revbook import metrics
@@ -46,28 +47,39 @@ def activity(wh: Warehouse, period: Period, reps: pd.DataFrame) -> pd.DataFrame:
     return coverage.unknown_without(wh, per_rep, {CONNECTS: ["connects", "connect_rate"]})
 
 
-def activity_over_time(wh: Warehouse, period: Period, freq: str) -> pd.DataFrame:
-    """Calls, connects and e-mails per day ("D") or ISO week ("W", labelled by its Sunday) across the team."""
+def team_activity(wh: Warehouse, period: Period) -> pd.DataFrame:
+    """Calls, connects, e-mails and seminar invitations per day across the team, every day of the
+    period present (zeros on idle days; connects unknown when `activities.connected` holds no values)."""
     daily = wh.mart("is_activity_daily", start=period.start, end=period.end)
     days = pd.date_range(period.start, period.last_day, freq="D")
     team = daily.assign(day=pd.to_datetime(daily["day"])).groupby("day")[ACTIVITY].sum().reindex(days, fill_value=0)
-    rule = {"D": "D", "W": "W-SUN"}[freq]
-    return coverage.unknown_without(wh, team.resample(rule).sum().rename_axis("day").reset_index(),
-                                    {CONNECTS: ["connects"]})
+    return coverage.unknown_without(wh, team.rename_axis("day").reset_index(), {CONNECTS: ["connects"]})
+
+
+def per_week(daily: pd.DataFrame) -> pd.DataFrame:
+    """`team_activity`'s days summed per ISO week, labelled by the week's Sunday (`week_ending`); a
+    column unknown on every day of a week stays unknown, not 0."""
+    weeks = daily.set_index("day")[ACTIVITY].resample("W-SUN").sum(min_count=1)
+    return weeks.rename_axis("week_ending").reset_index()
 
 
 def activity_by_direction(per_rep: pd.DataFrame) -> pd.DataFrame:
-    """Calls, connects and e-mails per rep, inbound and outbound apart (0 where a rep had none), and
-    each direction's connect rate (unknown where `per_rep`'s connects are)."""
+    """Calls, connects and e-mails per rep, inbound and outbound apart (calls_inbound, …; 0 where a rep
+    had none), and each direction's connect rate (unknown where `per_rep`'s connects are)."""
     kinds = ["calls", "connects", "emails"]
     wide = per_rep.pivot_table(index=["rep_id", "name"], columns="direction", values=kinds, aggfunc="sum", fill_value=0)
-    wide.columns = [f"{kind} {direction}" for kind, direction in wide.columns]
-    wide = wide.reindex(columns=[f"{k} {d}" for k in kinds for d in DIRECTIONS], fill_value=0).reset_index()
+    wide.columns = [f"{kind}_{direction}" for kind, direction in wide.columns]
+    wide = wide.reindex(columns=[f"{k}_{d}" for k in kinds for d in DIRECTIONS], fill_value=0).reset_index()
     for d in DIRECTIONS:
-        wide[f"connect rate {d}"] = metrics.connect_rate(wide[f"connects {d}"], wide[f"calls {d}"])
+        wide[f"connect_rate_{d}"] = metrics.connect_rate(wide[f"connects_{d}"], wide[f"calls_{d}"])
     if len(per_rep) and per_rep["connects"].isna().all():
-        wide = wide.assign(**{f"{k} {d}": float("nan") for k in ("connects", "connect rate") for d in DIRECTIONS})
+        wide = wide.assign(**{f"{k}_{d}": float("nan") for k in ("connects", "connect_rate") for d in DIRECTIONS})
     return wide
+
+
+def one_direction(wide: pd.DataFrame, direction: str) -> pd.DataFrame:
+    """`activity_by_direction`'s columns of one direction, per rep: a table that fits the page."""
+    return wide[["rep_id", "name", *(f"{k}_{direction}" for k in ("calls", "connects", "connect_rate", "emails"))]]
 
 
 @dataclass(frozen=True)
@@ -76,10 +88,15 @@ class Results:
 
     rows: pd.DataFrame  # rep_id, direction, sqls, target_sqls, won, lost, open
 
-    def per_rep(self, reps: pd.DataFrame) -> pd.DataFrame:
+    def per_rep(self, reps: pd.DataFrame, activity: pd.DataFrame) -> pd.DataFrame:
+        """Per rep of `reps`: appointments (SQLs the rep set), target-industry ones, what became of them
+        and the seminar invitations the rep sent (`activity`: `activity()`'s rows), 0 where none."""
         cols = ["sqls", "target_sqls", "won", "lost", "open"]
         by = self.rows.groupby("rep_id")[cols].sum()
-        return reps.merge(by, left_on="rep_id", right_index=True, how="left").fillna(dict.fromkeys(cols, 0))
+        table = reps.merge(by, left_on="rep_id", right_index=True, how="left").fillna(dict.fromkeys(cols, 0))
+        invites = activity.groupby("rep_id")["seminar_invites"].sum()
+        return table.assign(seminar_invites=table["rep_id"].map(invites).fillna(0)).rename(
+            columns={"sqls": "appointments", "target_sqls": "target_appointments"})
 
     def total(self, column: str, direction: str | None = None) -> float:
         rows = self.rows if direction is None else self.rows[self.rows["direction"] == direction]
@@ -104,14 +121,41 @@ def chain(per_rep_activity: pd.DataFrame, res: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: SQL-mix dimensions (as the sql_mix mart names them) and the column each is shown under.
+MIX_DIMENSIONS = {"service": "service", "company size": "company_size", "region": "region",
+                  "deal size": "deal_size", "counterpart department": "counterpart_department",
+                  "counterpart title": "counterpart_title"}
+
+
+def sql_mix(wh: Warehouse, period: Period) -> pd.DataFrame:
+    """The period's SQLs per direction, dimension (MIX_DIMENSIONS) and value, long format."""
+    return wh.mart("sql_mix", start=period.start, end=period.end)
+
+
+def mix_tables(mix: pd.DataFrame) -> list[pd.DataFrame]:
+    """One frame per dimension of `sql_mix` present: its values (column named by the dimension) with
+    inbound, outbound and all SQLs, most SQLs first."""
+    tables = []
+    for dimension, key in MIX_DIMENSIONS.items():
+        rows = mix[mix["dimension"] == dimension]
+        if rows.empty:
+            continue
+        wide = rows.pivot_table(index="value", columns="direction", values="sqls", aggfunc="sum", fill_value=0)
+        wide = wide.reindex(columns=list(DIRECTIONS), fill_value=0).add_prefix("sqls_")
+        wide["sqls"] = wide.sum(axis=1)
+        wide = wide.rename_axis(key).reset_index().sort_values(["sqls", key], ascending=[False, True], kind="stable")
+        tables.append(wide.reset_index(drop=True))
+    return tables
+
+
 def allocation(wh: Warehouse, month: Period, company: Company) -> pd.DataFrame:
-    """SQLs handed to each active field-sales rep in the month vs capacity; `over` flags alerts."""
+    """SQLs handed to each active field-sales rep in the month (`sqls_handed`) vs capacity; `over` flags alerts."""
     f = wh.mart("fs_allocation", start=month.start, end=month.end)
     f["capacity"] = [metrics.sql_capacity(c, s, company.fs_capacity_by_segment)
                      for c, s in zip(f["monthly_sql_capacity"], f["segment"], strict=True)]
     f["utilisation"] = metrics.ratio(f["sqls"], f["capacity"].astype("float64"))
     f["over"] = f["sqls"] > f["capacity"].fillna(float("inf"))
-    return f.drop(columns="monthly_sql_capacity")
+    return f.drop(columns="monthly_sql_capacity").rename(columns={"sqls": "sqls_handed"})
 
 
 def outcomes(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
@@ -150,6 +194,15 @@ def hot_leads(wh: Warehouse, period: Period, company: Company) -> pd.DataFrame:
     return f.assign(hours_to_activity=hours)
 
 
+HOT_COLUMNS = ["lead_id", "company_name", "owner_rep_id", "page_views", "demo_clicks", "hot_at", "hours_to_activity"]
+
+
+def waiting_longest(hot: pd.DataFrame) -> pd.DataFrame:
+    """Hot leads as inside sales should work them: those not yet touched first (longest hot first,
+    as the mart orders them), then the slowest touched."""
+    return hot.sort_values("hours_to_activity", ascending=False, na_position="first", kind="stable")[HOT_COLUMNS]
+
+
 def approach_plan(wh: Warehouse, upcoming: Period, sql_target: float | None, lead_to_sql: float | None) -> pd.DataFrame:
     """Leads planned for approach per day of the upcoming period against the daily need: the leads
     required to reach the SQL target at the current lead → SQL rate, spread over weekdays."""
@@ -169,6 +222,60 @@ def lead_to_sql_rate(wh: Warehouse, period: Period, months: int = 3) -> float | 
     start = (period.end - pd.DateOffset(months=months)).date()
     counts = wh.mart("lead_to_sql", start=start, end=period.end).iloc[0]
     return metrics.ratio(float(counts["sqls"]), float(counts["leads"]))
+
+
+def approach_weeks(plan: pd.DataFrame) -> pd.DataFrame:
+    """`approach_plan`'s days summed per ISO week (`week_ending`, its Sunday); the need rounded up to
+    whole leads (a week short by 0.2 of a lead is short by one), unknown without a target or rate."""
+    weeks = plan.set_index("day")[["planned", "needed"]].resample("W-SUN").sum(min_count=1)
+    weeks["needed"] = np.ceil(weeks["needed"].round(6))  # round(6): 288.0000001 from float sums is 288
+    return weeks.rename_axis("week_ending").reset_index()
+
+
+def recycled(wh: Warehouse) -> pd.DataFrame:
+    """Recycled leads by reason, as of now, and how many have a re-approach date."""
+    return wh.mart("lead_recycle").rename(columns={"leads": "recycled_leads"})
+
+
+def recycled_without_date(wh: Warehouse) -> pd.DataFrame:
+    """Recycled leads without a re-approach date, oldest first (the mart's first 200)."""
+    return wh.mart("recycled_without_date").rename(columns={"recycle_reason": "reason",
+                                                             "created_at": "lead_created_at"})
+
+
+def source_outcomes(wh: Warehouse, period: Period) -> pd.DataFrame:
+    """Opportunities created and deals won in the period per ISO week (its Monday), lead source and campaign."""
+    return wh.mart("source_outcomes", start=period.start, end=period.end)
+
+
+def opportunities_by_source(src: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Opportunities per ISO week (`week`, its Monday; every week the period touches, 0 if none) and
+    lead source, one column per source."""
+    first = pd.Timestamp(period.start) - pd.Timedelta(days=period.start.weekday())
+    weeks = pd.date_range(first, pd.Timestamp(period.last_day), freq="W-MON")
+    wide = src.assign(week=pd.to_datetime(src["week"])).pivot_table(
+        index="week", columns="lead_source", values="opportunities", aggfunc="sum", fill_value=0)
+    wide = wide.reindex(weeks, fill_value=0).rename_axis("week")
+    wide.columns.name = None
+    return wide.reset_index()
+
+
+def by_source_and_campaign(src: pd.DataFrame) -> pd.DataFrame:
+    """Opportunities and won deals in the period per lead source and campaign, most opportunities first."""
+    sums = src.groupby(["lead_source", "campaign_id"])[["opportunities", "won"]].sum().reset_index()
+    return sums.sort_values("opportunities", ascending=False)
+
+
+def inbound_leads(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
+    """Inbound leads of the trailing `months` months and the SQLs they became, per campaign and rep."""
+    return wh.mart("inbound_cvr", start=(period.end - pd.DateOffset(months=months)).date(), end=period.end)
+
+
+def inbound_conversion(cvr: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Inbound leads, SQLs and lead → SQL conversion per `by` (campaign_id or rep_id), most leads first."""
+    t = cvr.groupby(by)[["leads", "sqls"]].sum().reset_index()
+    t["lead_to_sql"] = metrics.ratio(t["sqls"], t["leads"])
+    return t.rename(columns={"leads": "inbound_leads"}).sort_values("inbound_leads", ascending=False)
 
 
 @dataclass(frozen=True)
