@@ -96,16 +96,17 @@ def test_a_column_outside_the_vocabulary_is_an_error_naming_it():
 def test_every_key_is_defined_once_with_a_known_unit(tmp_path, monkeypatch):
     assert len(columns.vocabulary()) > 100
     (tmp_path / "columns").mkdir()
-    (tmp_path / "columns" / "a.yaml").write_text("mrr: {label: MRR, unit: money}\n")
-    (tmp_path / "columns" / "b.yaml").write_text("mrr: {label: Monthly revenue, unit: money}\n")
+    (tmp_path / "columns" / "a.yaml").write_text("mrr: {label: MRR, unit: money, meaning: Monthly revenue.}\n")
+    (tmp_path / "columns" / "b.yaml").write_text("mrr: {label: Monthly revenue, unit: money, meaning: Same.}\n")
     monkeypatch.setattr(columns.resources, "files", lambda _: tmp_path)
     columns.vocabulary.cache_clear()
     try:
         with pytest.raises(ValueError, match="b.yaml: mrr is also defined in pages/columns/a.yaml"):
             columns.vocabulary()
-        (tmp_path / "columns" / "b.yaml").write_text("arr: {label: ARR, unit: yen}\n")
-        with pytest.raises(ValueError, match="b.yaml: arr needs a label and a unit"):
-            columns.vocabulary()
+        for entry in ("arr: {label: ARR, unit: yen, meaning: Annual.}", "arr: {label: ARR, unit: money}"):
+            (tmp_path / "columns" / "b.yaml").write_text(entry + "\n")
+            with pytest.raises(ValueError, match="b.yaml: arr needs a label, a meaning and a unit"):
+                columns.vocabulary()
     finally:
         columns.vocabulary.cache_clear()
 

@@ -263,6 +263,6 @@ def industries(wh: Warehouse, period: Period, months: int, target_industries: li
     f = raw.groupby("industry")[["leads", "opportunities", "won", "won_mrr"]].sum().reset_index()
     f["target"] = f["industry"].isin(target_industries)
     f["opportunity_rate"] = metrics.ratio(f["opportunities"], f["leads"])
-    f["win_rate"] = metrics.ratio(f["won"], f["opportunities"])
+    f["opportunity_win_rate"] = metrics.ratio(f["won"], f["opportunities"])
     f["lead_to_won"] = metrics.ratio(f["won"], f["leads"])
     return f.sort_values("lead_to_won", ascending=False, ignore_index=True)

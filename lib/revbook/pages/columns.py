@@ -31,7 +31,7 @@ class Column:
     key: str
     label: str
     unit: Kind
-    meaning: str = ""
+    meaning: str
     values: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -60,7 +60,7 @@ class UnknownColumn(KeyError):
 @cache
 def vocabulary() -> dict[str, Column]:
     """Every column of every file in pages/columns/, by key; a key in two files, or an entry without
-    a label or with an unknown unit, is an error naming the file and key."""
+    a label or a meaning or with an unknown unit, is an error naming the file and key."""
     found: dict[str, tuple[str, Column]] = {}
     folder = resources.files("revbook.pages") / "columns"
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
@@ -70,12 +70,12 @@ def vocabulary() -> dict[str, Column]:
             where = f"pages/columns/{entry.name}: {key}"
             if key in found:
                 raise ValueError(f"{where} is also defined in pages/columns/{found[key][0]}: define it once")
-            if not isinstance(spec, dict) or "label" not in spec or spec.get("unit") not in get_args(Kind):
-                raise ValueError(f"{where} needs a label and a unit (one of {', '.join(get_args(Kind))})")
+            if not isinstance(spec, dict) or not spec.get("label") or not spec.get("meaning") \
+                    or spec.get("unit") not in get_args(Kind):
+                raise ValueError(f"{where} needs a label, a meaning and a unit (one of {', '.join(get_args(Kind))})")
             values = {str(k).lower() if isinstance(k, bool) else str(k): str(v)
                       for k, v in (spec.get("values") or {}).items()}
-            meaning = str(spec.get("meaning", ""))
-            found[key] = (entry.name, Column(key, str(spec["label"]), spec["unit"], meaning, values))
+            found[key] = (entry.name, Column(key, str(spec["label"]), spec["unit"], str(spec["meaning"]), values))
     return {key: column for key, (_, column) in found.items()}
 
 

@@ -196,7 +196,8 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, sortable: bool =
     values in its unit, text left and numbers right, missing values as "n/a", everything escaped;
     `sortable` tables sort by a click on a header in the report."""
     cols = [columns.column(c) for c in frame.columns]
-    head = "".join(f'<th class="rb-{c.align}"{_title(c)}>{html.escape(c.label)}</th>' for c in cols)
+    head = "".join(f'<th class="rb-{c.align}" title="{html.escape(c.meaning)}">{html.escape(c.label)}</th>'
+                   for c in cols)
     body = "".join(
         "<tr>" + "".join(f'<td class="rb-{c.align}{" rb-nowrap" if c.unit in ("date", "month", "time") else ""}">'
                          f"{_cell(c, v)}</td>" for c, v in zip(cols, row, strict=True)) + "</tr>"
@@ -205,10 +206,6 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, sortable: bool =
     classes = "rb-table rb-sortable" if sortable else "rb-table"
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f'<table class="{classes}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _title(col: columns.Column) -> str:
-    return f' title="{html.escape(col.meaning)}"' if col.meaning else ""
 
 
 def table(frame: pd.DataFrame, caption: str | None = None, *, top: int | None = None, csv: str | None = None,
