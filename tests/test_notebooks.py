@@ -9,7 +9,8 @@ from jupyter_client.kernelspec import find_kernel_specs
 
 from conftest import ROOT
 
-NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+#: The repo's notebooks, not the copies JupyterLab keeps in .ipynb_checkpoints/ beside them.
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
 def test_there_are_notebooks_and_the_kernel_is_installed():

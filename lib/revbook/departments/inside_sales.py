@@ -262,8 +262,8 @@ def opportunities_by_source(src: pd.DataFrame, period: Period) -> pd.DataFrame:
 
 def by_source_and_campaign(src: pd.DataFrame) -> pd.DataFrame:
     """Opportunities and won deals in the period per lead source and campaign, most opportunities first."""
-    sums = src.groupby(["lead_source", "campaign_id"])[["opportunities", "won"]].sum().reset_index()
-    return sums.sort_values("opportunities", ascending=False)
+    sums = src.groupby(["lead_source", "campaign_id"])[["opportunities", "won"]].sum().astype("int64")  # whole counts
+    return sums.reset_index().sort_values("opportunities", ascending=False)  # on every engine
 
 
 def inbound_leads(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import Bbox
 
+from revbook.departments.headlines import is_missing
 from revbook.departments.marketing import NO_CREATIVE, OFF_TARGET_MIN_LEADS
 from revbook.departments.sales_ops import Economics
 from revbook.pages import charts, columns
@@ -118,8 +119,14 @@ def target_share_sentence(campaigns: pd.DataFrame, now: float | None, before: fl
     lower = int((paid["target_share"] < cheap["target_share"]).sum())
     place = "the lowest of them" if lower == 0 else f"{lower} of them had less"
     return (text + f"; the cheapest campaign per lead of those with at least {min_leads:,.0f} leads, "
-            f"{md(cheap['campaign_id'])} {md(cheap['name'])} ({md(fmt(cheap['cpl'], 'money'))}), had "
+            f"{_campaign(cheap)} ({md(fmt(cheap['cpl'], 'money'))}), had "
             f"{md(fmt(cheap['target_share'], 'pct'))} target leads, {place}.")
+
+
+def _campaign(row: pd.Series) -> str:
+    """A campaign as a sentence names it: its id and name, the id alone where no campaigns table named it."""
+    name = row.get("name")
+    return md(row["campaign_id"]) + ("" if is_missing(name) else f" {md(name)}")
 
 
 def spenders_sentence(frame: pd.DataFrame, top: int, what: str) -> str:
@@ -131,7 +138,7 @@ def spenders_sentence(frame: pd.DataFrame, top: int, what: str) -> str:
     if not spend:
         return f"No {what} had spend in the window."
     first, share = frame.iloc[0], frame["cost"].head(top).sum() / spend
-    who = f"{md(first['campaign_id'])} {md(first['name'])}" if what == "campaign" else md(first["name"]) + (
+    who = _campaign(first) if what == "campaign" else _campaign(first) + (
         f" creative {md(first['creative_id'])}" if first["creative_id"] != NO_CREATIVE else "")
     return (f"The {top} {what}s spending most took {md(fmt(share, 'pct'))} of the window's spend; {who} spent most "
             f"({md(fmt(first['cost'], 'money'))}, {md(fmt(first['cpl'], 'money'))} a lead, "
@@ -145,9 +152,9 @@ def off_target_sentences(flagged: pd.DataFrame, level: str) -> list[str]:
         return [f"No {level} is cheaper but off target in this window."]
     sentences = []
     for _, r in flagged.iterrows():
-        who = md(r["campaign_id"]) + (f" / {md(r['creative_id'])}" if level == "creative" else "")
+        who = _campaign(r) + (f" / {md(r['creative_id'])}" if level == "creative" else "")
         sentences.append(
-            f"**Cheaper but off target ({level}): {who} {md(r['name'])}** — CPL {md(fmt(r['cpl'], 'money'))} "
+            f"**Cheaper but off target ({level}): {who}** — CPL {md(fmt(r['cpl'], 'money'))} "
             f"(median {md(fmt(r['median_cpl'], 'money'))}), but only {md(fmt(r['target_share'], 'pct'))} "
             f"target leads (overall {md(fmt(r['overall_target_share'], 'pct'))}) and an opportunity rate of "
             f"{md(fmt(r['opportunity_rate'], 'pct'))} (overall {md(fmt(r['overall_opportunity_rate'], 'pct'))}).")

@@ -26,7 +26,7 @@ def who(reps: pd.DataFrame, rep_id: str | None) -> str:
 
 def heading(reps: pd.DataFrame, rep_id: str | None, period: Period) -> str:
     """The page's first computed heading (Markdown), naming the rep on a personal page."""
-    return f"# Pipeline — {md(who(reps, rep_id))}, {period.label}"
+    return f"## Pipeline — {md(who(reps, rep_id))}, {period.label}"
 
 
 def differences(items: list[Headline], before: dict, compared_with: dict) -> report.Differences:
