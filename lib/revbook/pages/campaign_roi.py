@@ -123,10 +123,14 @@ def target_share_sentence(campaigns: pd.DataFrame, now: float | None, before: fl
             f"{md(fmt(cheap['target_share'], 'pct'))} target leads, {place}.")
 
 
+def _named(row: pd.Series) -> str:
+    """" <name>" of a row's campaign for a sentence, "" where no campaigns table named it."""
+    return "" if is_missing(row.get("name")) else f" {md(row['name'])}"
+
+
 def _campaign(row: pd.Series) -> str:
     """A campaign as a sentence names it: its id and name, the id alone where no campaigns table named it."""
-    name = row.get("name")
-    return md(row["campaign_id"]) + ("" if is_missing(name) else f" {md(name)}")
+    return md(row["campaign_id"]) + _named(row)
 
 
 def spenders_sentence(frame: pd.DataFrame, top: int, what: str) -> str:
@@ -138,7 +142,7 @@ def spenders_sentence(frame: pd.DataFrame, top: int, what: str) -> str:
     if not spend:
         return f"No {what} had spend in the window."
     first, share = frame.iloc[0], frame["cost"].head(top).sum() / spend
-    who = _campaign(first) if what == "campaign" else _campaign(first) + (
+    who = _campaign(first) if what == "campaign" else (_named(first)[1:] or md(first["campaign_id"])) + (
         f" creative {md(first['creative_id'])}" if first["creative_id"] != NO_CREATIVE else "")
     return (f"The {top} {what}s spending most took {md(fmt(share, 'pct'))} of the window's spend; {who} spent most "
             f"({md(fmt(first['cost'], 'money'))}, {md(fmt(first['cpl'], 'money'))} a lead, "
@@ -152,7 +156,7 @@ def off_target_sentences(flagged: pd.DataFrame, level: str) -> list[str]:
         return [f"No {level} is cheaper but off target in this window."]
     sentences = []
     for _, r in flagged.iterrows():
-        who = _campaign(r) + (f" / {md(r['creative_id'])}" if level == "creative" else "")
+        who = md(r["campaign_id"]) + (f" / {md(r['creative_id'])}" if level == "creative" else "") + _named(r)
         sentences.append(
             f"**Cheaper but off target ({level}): {who}** — CPL {md(fmt(r['cpl'], 'money'))} "
             f"(median {md(fmt(r['median_cpl'], 'money'))}), but only {md(fmt(r['target_share'], 'pct'))} "
