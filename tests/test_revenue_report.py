@@ -12,6 +12,7 @@ import pytest
 from conftest import TEST_END, make_db
 from pages import Page, assert_headlines, assert_stakeholder_page
 from revbook import metrics, periods, settings
+from revbook.data import coverage
 from revbook.data.duckdb_engine import DuckDBWarehouse
 from revbook.departments import sales_ops
 from revbook.pages import charts, revenue_overview
@@ -145,14 +146,14 @@ def test_a_page_whose_data_stops_mid_month_says_so(tmp_path):
     subs = pd.DataFrame({"start_date": [dt.date(2026, 11, 9)], "end_date": [dt.date(2027, 3, 31)]})
     month = periods.parse("month", "2026-11")
     with DuckDBWarehouse(make_db(tmp_path / "w.duckdb", {"leads": leads, "subscriptions": subs})) as wh:
-        through = sales_ops.data_through(wh)
+        through = coverage.data_through(wh, sales_ops.DATED_COLUMNS)
     assert through == dt.date(2026, 11, 17)  # the latest table's last day; a contract's future end does not count
     assert _plain(revenue_overview.data_note(through, month)).startswith(
         "Data runs to 2026-11-17; the month is incomplete (it ends 2026-11-30)")
     assert revenue_overview.data_note(dt.date(2026, 11, 27), month) == ""  # a quiet weekend at the end is no gap
     assert sales_ops.incomplete(dt.date(2026, 11, 26), month) and not sales_ops.incomplete(None, month)
     with DuckDBWarehouse(make_db(tmp_path / "empty.duckdb", {"targets": pd.DataFrame({"month": [NOV]})})) as wh:
-        assert sales_ops.data_through(wh) is None
+        assert coverage.data_through(wh, sales_ops.DATED_COLUMNS) is None
 
 
 def test_the_page_names_one_new_mrr_target_explains_its_charts_and_ends_with_definitions(monthly_run, lib_overview):

@@ -7,11 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlglot import exp
 
 from revbook import metrics
 from revbook.data import coverage
-from revbook.data.warehouse import Warehouse, render
+from revbook.data.warehouse import Warehouse
 from revbook.departments import targets
 from revbook.departments.headlines import Headline, HeadlineSpec, compare
 from revbook.metrics import Funnel, revenue_kpis
@@ -158,23 +157,6 @@ def overview(wh: Warehouse, period: Period, trend_months: int = 12) -> RevenueOv
     months = funnel[["month"]].merge(movements, on="month", how="left").merge(funnel, on="month", how="left")
     months["month"] = pd.to_datetime(months["month"]).dt.date
     return RevenueOverview(period, months, targets.monthly(wh, "sales_ops", window))
-
-
-def data_through(wh: Warehouse) -> dt.date | None:
-    """The last day the page's data reaches: the latest date in any loaded table of `DATED_COLUMNS`
-    (None when none is loaded). Not the earliest table's: rare events (a small company's new
-    subscriptions) stop days before a month's end in complete data; when even the latest date falls
-    before the month's last day, the export stopped there."""
-    ends = []
-    for table, dated in DATED_COLUMNS.items():
-        if not wh.has(table):
-            continue
-        latest = exp.select(*(exp.Max(this=exp.column(c, quoted=True)).as_(c, quoted=True) for c in dated)).from_(
-            exp.table_(table, quoted=True))
-        values = pd.to_datetime(wh.query(render(latest, wh.dialect)).iloc[0]).dropna()
-        if not values.empty:
-            ends.append(values.max().date())
-    return max(ends) if ends else None
 
 
 def incomplete(through: dt.date | None, period: Period) -> bool:
