@@ -262,6 +262,14 @@ def test_per_rep_fan_out_covers_active_reps_only(project, demo_frames):
         runner.plan("monthly", TEST_END, rep="FS999")
 
 
+def test_team_reports_run_before_personal_ones_so_a_long_report_never_starts_last():
+    team = [runner.Job("sales_ops/revenue_overview"), runner.Job("customer_success/churn_drivers")]
+    personal = [runner.Job("field_sales/pipeline", rep_id=r) for r in ("FS02", "FS01")]
+    order = runner.execution_order([personal[0], team[0], personal[1], team[1]])
+    assert [j.key for j in order] == ["sales_ops/revenue_overview", "customer_success/churn_drivers",
+                                      "field_sales/pipeline--FS02", "field_sales/pipeline--FS01"]
+
+
 def test_reports_of_a_run_share_identical_mart_calls(demo_warehouse, tmp_path, monkeypatch):
     """Within a run a mart result is fetched once and reused, exactly as the warehouse returned it."""
     import pandas as pd

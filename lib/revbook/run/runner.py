@@ -488,6 +488,13 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
         return _run_planned(schedule_name, period, jobs, workers, console, dry_run, complete)
 
 
+def execution_order(jobs: list[Job]) -> list[Job]:
+    """Team reports first, personal ones last, each group in schedule order: the many short personal
+    reports then fill the workers' ends, instead of a long team report starting last and running alone
+    while the other workers idle (the team page also fetches the marts its personal pages reuse)."""
+    return sorted(jobs, key=lambda j: j.rep_id is not None)
+
+
 def _run_planned(schedule_name: str, period: Period, jobs: list[Job], workers: int | None, console: Console,
                  dry_run: bool, complete: bool) -> int:
     """`run` once the plan holds and the locks are held."""
@@ -537,12 +544,14 @@ def _run_planned(schedule_name: str, period: Period, jobs: list[Job], workers: i
     shared_marts = tempfile.TemporaryDirectory(prefix="revbook-marts-")  # mart results, for this run only
     previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGTERM, signal.SIGHUP)}
     futures: list[Future[Result]] = []
+    ordered = execution_order(jobs)
     try:
         # the workers fork at the first submit; frozen, the parent's objects are never collected in a worker,
         # where freeing one that held an engine's handles (DuckDB's threads do not survive a fork) can crash it
         gc.freeze()
         try:
-            futures += [pool.submit(execute, j, period.label, str(out), banner, shared_marts.name) for j in jobs]
+            futures += [pool.submit(execute, j, period.label, str(out), banner, shared_marts.name)
+                        for j in ordered]
         finally:
             gc.unfreeze()
         with progress:
@@ -569,7 +578,7 @@ def _run_planned(schedule_name: str, period: Period, jobs: list[Job], workers: i
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         seen = {r.key for r in results}
-        for job, f in zip(jobs, futures):
+        for job, f in zip(ordered, futures):
             if job.key in seen:
                 continue
             if f.done() and not f.cancelled() and f.exception() is None:
