@@ -55,6 +55,21 @@ def test_company_settings_load():
     assert company.fs_capacity_by_segment["enterprise"] == 30
 
 
+def test_conventions_default_to_revbooks_and_reject_what_they_cannot_mean():
+    base = {"company_name": "K.K.", "target_industries": ["製造業"], "fs_capacity_by_segment": {"smb": 60}}
+    company = settings.Company.model_validate(base)
+    assert (company.timezone, company.subscription_end, company.same_month_new_and_churn) == ("UTC", "exclusive", "drop")
+    assert "organic" not in company.paid_channels and "listing_ads" in company.paid_channels
+    assert settings.Company.model_validate({**base, "timezone": "Asia/Tokyo"}).timezone == "Asia/Tokyo"
+    for bad, message in (({"timezone": "Tokyo"}, "'Tokyo' is not an IANA time zone"),
+                         ({"subscription_end": "closed"}, "subscription_end"),
+                         ({"hot_leads": {"count": "all"}}, "hot_leads.count"),
+                         ({"reactivation_after_months": 0}, "reactivation_after_months"),
+                         ({"paid_channels": []}, "paid_channels")):
+        with pytest.raises(settings.SettingsError, match=message):
+            settings._validate(settings.Company, {**base, **bad}, "company.yaml")
+
+
 def test_unknown_schedule():
     with pytest.raises(settings.SettingsError, match="unknown schedule 'hourly': choose one of monthly, weekly, daily"):
         settings.schedule("hourly")

@@ -8,6 +8,7 @@ names the file and the key, not a silent default.
 from __future__ import annotations
 
 import os
+import zoneinfo
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -16,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from revbook import contract, paths
-from revbook.contract import SEGMENTS, TEAMS
+from revbook.contract import CHANNELS, SEGMENTS, TEAMS
 from revbook.periods import SCHEDULE_KINDS, Kind
 
 
@@ -51,6 +52,12 @@ class Health(_Strict):
 class HotLeads(_Strict):
     min_page_views: int = Field(default=5, ge=1)
     window_days: int = Field(default=14, ge=1)
+    # which leads a period's hot-lead count holds: those that became hot during it, or those hot at its end
+    count: Literal["became_hot", "hot_at_end"] = "became_hot"
+
+
+#: Channels whose spend buys leads, by default: every contract channel but the unpaid ones.
+UNPAID_CHANNELS = ("referral", "organic", "outbound")
 
 
 class Company(_Strict):
@@ -68,11 +75,27 @@ class Company(_Strict):
     alerts: Alerts = Alerts()
     health: Health = Health()
     hot_leads: HotLeads = HotLeads()
+    # Conventions: choices where vendors disagree (README, "Conventions"); each default is revbook's.
+    timezone: str = "UTC"  # IANA name: months, weeks and days are cut in it; storage stays UTC
+    # subscriptions.end_date: the first day no longer paid (exclusive), or the last day paid (inclusive)
+    subscription_end: Literal["exclusive", "inclusive"] = "exclusive"
+    same_month_new_and_churn: Literal["drop", "count_both"] = "drop"  # an account that starts and ends within one month
+    # month-ends without MRR after which an account's return is reactivation, not new
+    reactivation_after_months: int = Field(default=1, ge=1)
+    paid_channels: list[str] = Field(default_factory=lambda: [c for c in CHANNELS if c not in UNPAID_CHANNELS],
+                                     min_length=1)  # whose spend and revenue ROAS, ROI and CAC count
+    # CAC adds the month's sales cost: targets metric sales_cost, else sales_cost_monthly
+    cac_includes_sales_cost: bool = False
+    sales_cost_monthly: float | None = Field(default=None, ge=0)  # sales cost a month, where targets hold none
 
     def model_post_init(self, _: Any) -> None:
         unknown = set(self.fs_capacity_by_segment) - set(SEGMENTS)
         if unknown:
             raise ValueError(f"fs_capacity_by_segment: unknown segments {sorted(unknown)}; use {SEGMENTS}")
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: {self.timezone!r} is not an IANA time zone (e.g. Asia/Tokyo, UTC)") from None
 
 
 class BigQueryConfig(_Strict):
