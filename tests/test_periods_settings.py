@@ -58,7 +58,8 @@ def test_company_settings_load():
 def test_conventions_default_to_revbooks_and_reject_what_they_cannot_mean():
     base = {"company_name": "K.K.", "target_industries": ["製造業"], "fs_capacity_by_segment": {"smb": 60}}
     company = settings.Company.model_validate(base)
-    assert (company.timezone, company.subscription_end, company.same_month_new_and_churn) == ("UTC", "exclusive", "drop")
+    assert (company.timezone, company.subscription_end) == ("UTC", "exclusive")
+    assert company.same_month_new_and_churn == "drop" and company.reactivation_after_months == 1
     assert "organic" not in company.paid_channels and "listing_ads" in company.paid_channels
     assert settings.Company.model_validate({**base, "timezone": "Asia/Tokyo"}).timezone == "Asia/Tokyo"
     for bad, message in (({"timezone": "Tokyo"}, "'Tokyo' is not an IANA time zone"),

@@ -44,10 +44,8 @@ from revbook.periods import Period
 from revbook.run import costs, index, kernels, render
 
 # papermill reports a parameter's annotation by name; values must fit these Python types.
-_TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
-    "list": (list,), "dict": (dict,),
-}
+_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
+                                       "list": (list,), "dict": (dict,)}
 
 
 class PlanError(ValueError):
@@ -413,8 +411,7 @@ def code_version() -> str:
 def _skipped(job: Job, banner: dict[str, Any]) -> Result:
     """A report none of whose tables holds data: neither failed nor rendered empty."""
     tables = [contract.table(t) for t in job.needs]
-    reason = (f"needs {' or '.join(t.label for t in tables)} ({', '.join(t.name for t in tables)}); "
-              "none is loaded")
+    reason = f"needs {' or '.join(t.label for t in tables)} ({', '.join(t.name for t in tables)}); none is loaded"
     return Result.of(job, "skipped", error=reason, finished_at=clock.stamp(), data_fingerprint=banner["fingerprint"],
                      code_version=banner["code_version"])
 
@@ -489,9 +486,8 @@ def run(schedule_name: str, period_text: str | None = None, only: list[str] | No
 
 
 def execution_order(jobs: list[Job]) -> list[Job]:
-    """Team reports first, personal ones last, each group in schedule order: the many short personal
-    reports then fill the workers' ends, instead of a long team report starting last and running alone
-    while the other workers idle (the team page also fetches the marts its personal pages reuse)."""
+    """Team reports first, then the many short personal ones (which reuse the team page's marts), so
+    that no long report starts last and runs alone while the other workers idle."""
     return sorted(jobs, key=lambda j: j.rep_id is not None)
 
 
@@ -544,7 +540,7 @@ def _run_planned(schedule_name: str, period: Period, jobs: list[Job], workers: i
     shared_marts = tempfile.TemporaryDirectory(prefix="revbook-marts-")  # mart results, for this run only
     previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGTERM, signal.SIGHUP)}
     futures: list[Future[Result]] = []
-    ordered = execution_order(jobs)
+    ordered = execution_order(jobs)  # the order futures are in
     try:
         # the workers fork at the first submit; frozen, the parent's objects are never collected in a worker,
         # where freeing one that held an engine's handles (DuckDB's threads do not survive a fork) can crash it
