@@ -1,6 +1,7 @@
 """The portal: index pages open with each department's headline numbers in the order of The Model,
-reports carry human titles and rep names, periods link to their neighbours, report banners to their
-siblings, and render details sit in footers."""
+each label linked to its definition, reports carry human titles and rep names, periods link to their
+neighbours, report banners to their siblings, and render details sit in footers beside a link to the
+report's definitions."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def test_both_index_pages_open_with_each_departments_headline_numbers_in_model_o
         assert text.index('class="rb-headlines"') < text.index('class="rb-listing"')  # the numbers first
     top = (out.parent / "index.html").read_text(encoding="utf-8")
     assert f"Headline numbers, {TEST_END} (monthly)" in top  # which period the numbers are of
+    # each headline label links to its definition, an anchored entry of outputs/definitions.html
+    anchors = set(re.findall(r'<div class="rb-def" id="([^"]+)">', (out.parent / "definitions.html").read_text()))
+    for page, root in ((out / "index.html", "../"), (out.parent / "index.html", "")):
+        table = re.search(r'<table class="rb-headlines">.*?</table>', page.read_text(encoding="utf-8"), re.S).group(0)
+        links = re.findall(r'<th><a href="([^"#]+)#([^"]+)">', table)
+        assert links == [(f"{root}definitions.html", f"{k}.{key}") for k, keys in index.HEADLINES.items()
+                         for key in keys]
+        assert {anchor for _, anchor in links} <= anchors
     assert f'<a href="{TEST_END}/sales_ops/revenue_overview.html">Revenue overview</a>' in top
 
 
@@ -156,6 +165,18 @@ def test_render_details_are_in_a_footer_not_a_column(monthly_run):
     report = Page(out / "marketing" / "campaign_roi.html").text
     banner = re.search(r'<header class="rb-banner">.*?</header>', report, re.S).group(0)
     assert entry["data_fingerprint"] not in banner and entry["code_version"] not in banner
-    details = unescape(re.search(r'<footer class="rb-footer">(.*?)</footer>', report, re.S).group(1))
+    details = unescape(re.sub(r"<[^>]+>", "", re.search(r'<footer class="rb-footer">(.*?)</footer>', report, re.S)[1]))
     assert re.fullmatch(rf"rendered \S+ in \d+\.\ds\s+· data {entry['data_fingerprint']} · "
-                        rf"code {entry['code_version']}", details)
+                        rf"code {entry['code_version']} · Definitions of the headline numbers", details)
+    for path in (out / "marketing" / "campaign_roi.html", out / reports_of(manifest, "field_sales", personal=True)):
+        footer = re.search(r'<footer class="rb-footer">.*?</footer>', path.read_text(encoding="utf-8"), re.S).group(0)
+        target, anchor = re.search(r'<a href="([^"#]+)#([^"]+)">Definitions', footer).groups()
+        assert (path.parent / target).resolve() == (out.parent / "definitions.html").resolve()
+        assert f'<section class="rb-report" id="{anchor}">' in (out.parent / "definitions.html").read_text()
+        assert anchor == path.relative_to(out).with_suffix("").as_posix().partition("--")[0]  # the team's report
+
+
+def reports_of(manifest: dict, department: str, personal: bool) -> str:
+    """The html of one report of `department` in `manifest` (a personal one, or the team's)."""
+    return next(e["html"] for k, e in sorted(manifest["reports"].items())
+                if k.startswith(f"{department}/") and bool(e.get("rep_id")) is personal)

@@ -4,7 +4,8 @@ Built from each period's manifest.json. Both open with each department's headlin
 <report>.metrics.json, formatted and coloured as the reports do), in the order of The Model. A failed
 report shows as failed, with its error, next to a link to the last good page when there is one, and a
 skipped one says which data it needs; neither lends the headlines a number. Render details (times,
-data fingerprint, code version) sit in a footer.
+data fingerprint, code version) sit in a footer. Beside them, outputs/definitions.html says what every
+headline number means (revbook.pages.definitions); each headline label and report footer links to it.
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ import jinja2
 from revbook import periods
 from revbook.departments.headlines import Headline
 from revbook.files import write_atomic
-from revbook.pages import fonts, report
+from revbook.pages import definitions, fonts, report
 
 MANIFEST = "manifest.json"
+#: The definitions page, once for every period: definitions belong to the code, not to a period, and
+#: one address lets every page of every period link to the same anchors.
+DEFINITIONS = "definitions.html"
 #: Departments in the order of The Model, as a revenue team reads them (others follow, by name).
 MODEL_ORDER = ("sales_ops", "marketing", "inside_sales", "field_sales", "customer_success")
 #: The numbers the index pages open with: per department (in Model order) the report and its
@@ -111,13 +115,22 @@ def banner_links(notebook: str, personal: bool, pages: list[tuple[str, str]]) ->
     and the period's other team pages (`pages`: key, title)."""
     links = {k: (href(f"{k}.html", "../"), t) for k, t in pages}
     return {"team": links.get(notebook) if personal else None,
-            "siblings": [link for k, link in links.items() if k != notebook]}
+            "siblings": [link for k, link in links.items() if k != notebook],
+            "definitions": definitions_href(notebook, "../../")}
+
+
+def definitions_href(anchor: str, root: str = "") -> str:
+    """A link to `anchor` (a report, or <report>.<key>) on the definitions page, from a page `root`
+    ("../", "../../") below outputs/."""
+    return f"{root}{DEFINITIONS}#{quote(anchor)}"
 
 
 @cache
-def _template() -> jinja2.Template:
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    return env.from_string((resources.files("revbook.pages") / "templates" / "index.html.j2").read_text("utf-8"))
+def _template(name: str = "index.html.j2") -> jinja2.Template:
+    folder = resources.files("revbook.pages") / "templates"
+    env = jinja2.Environment(loader=jinja2.FunctionLoader(lambda n: (folder / n).read_text("utf-8")),
+                             autoescape=True, undefined=jinja2.StrictUndefined)
+    return env.get_template(name)
 
 
 def _saved(folder: Path, entry: dict | None, period: str) -> tuple[dict, str | None]:
@@ -133,22 +146,23 @@ def _saved(folder: Path, entry: dict | None, period: str) -> tuple[dict, str | N
     return {}, "its headline numbers (metrics.json) are missing or unreadable"
 
 
-def _headline_row(key: str, saved: dict) -> dict:
-    """One headline as the report shows it: value, previous, target, and the coloured changes."""
+def _headline_row(key: str, saved: dict, definition: str) -> dict:
+    """One headline as the report shows it: value, previous, target, and the coloured changes; its label
+    links to its `definition`."""
     if key in saved:
         h = Headline(**{f.name: saved[key][f.name] for f in dataclasses.fields(Headline)})
         reason = None if h.value is not None else "no value this period"
     else:
         h, reason = Headline(key, key.replace("_", " ").capitalize(), None, "count"), "not among its headline numbers"
-    return {"label": h.label, "reason": reason, "value": report.fmt(h.value, h.unit),
+    return {"label": h.label, "definition": definition, "reason": reason, "value": report.fmt(h.value, h.unit),
             "previous": report.fmt(h.previous, h.unit), "vs_previous": report.change(h, h.previous),
             "target": report.fmt(h.target, h.unit), "vs_target": report.change(h, h.target)}
 
 
-def _headlines(folder: Path, manifest: dict, up: str, every: bool) -> list[dict]:
+def _headlines(folder: Path, manifest: dict, up: str, root: str, every: bool) -> list[dict]:
     """Each department's headline numbers (HEADLINES) in The Model's order, linked from a page `up`
-    away; a department without a rendered report shows why. `every`: also the departments the period
-    has no report of."""
+    away from the period's folder and `root` away from outputs/; a department without a rendered report
+    shows why. `every`: also the departments the period has no report of."""
     groups = []
     for notebook, keys in HEADLINES.items():
         entry = manifest.get("reports", {}).get(notebook)
@@ -158,7 +172,8 @@ def _headlines(folder: Path, manifest: dict, up: str, every: bool) -> list[dict]
         groups.append({"department": notebook.split("/", 1)[0].replace("_", " "),
                        "title": _under_department(title(entry or {}, notebook), notebook),
                        "href": None if reason else href((entry or {}).get("html"), up), "reason": reason,
-                       "rows": [] if reason else [_headline_row(k, saved) for k in keys]})
+                       "rows": [] if reason else [_headline_row(k, saved, definitions_href(f"{notebook}.{k}", root))
+                                                  for k in keys]})
     return groups
 
 
@@ -225,8 +240,8 @@ def build_period(folder: Path, earlier: str | None = None, later: str | None = N
                 e.get("code_version") or "?"] for k, e in sorted(reports.items(), key=lambda kv: model_rank(kv[0]))]
     _page(folder, title=f"{manifest['period']} · {schedule_label(manifest.get('schedule', ''))} reports",
           up="../index.html", earlier=earlier and f"../{quote(earlier)}/index.html", earlier_label=earlier,
-          later=later and f"../{quote(later)}/index.html", later_label=later,
-          headlines=_headlines(folder, manifest, "", every=False), headlines_of=manifest["period"],
+          later=later and f"../{quote(later)}/index.html", later_label=later, definitions=f"../{DEFINITIONS}",
+          headlines=_headlines(folder, manifest, "", "../", every=False), headlines_of=manifest["period"],
           headlines_heading=f"Headline numbers, {manifest['period']}", listing="Reports",
           headers=["Report", "Status", "Notes"], groups=_report_sections(manifest), footer=_run_line(manifest),
           details_headers=["Report", "Rendered", "Took", "Data", "Code"], details=details)
@@ -256,7 +271,8 @@ def build(outputs: Path) -> None:
     month = next((f for f in folders if periods.kind_of(f.name) == "month"  # a month with a headline report
                   and manifests[f]["reports"].keys() & HEADLINES.keys()), None)
     _page(outputs, title="revbook reports", up=None, earlier=None, later=None, earlier_label=None, later_label=None,
-          headlines=_headlines(month, manifests[month], f"{quote(month.name)}/", every=True) if month else [],
+          definitions=DEFINITIONS,
+          headlines=_headlines(month, manifests[month], f"{quote(month.name)}/", "", every=True) if month else [],
           headlines_of=month.name if month else None,
           headlines_heading=month and f"Headline numbers, {month.name} "
                                       f"({schedule_label(manifests[month].get('schedule', ''))})",
@@ -264,3 +280,37 @@ def build(outputs: Path) -> None:
           groups=[(None, rows)] if rows else [],
           footer=f"Newest period {folders[0].name}: {_run_line(manifests[folders[0]])}" if folders else None,
           details_headers=["Period", "Last run"], details=[[f.name, _run_line(manifests[f])] for f in folders])
+    titles = {k: title(e, k) for m in manifests.values() for k, e in m["reports"].items() if not e.get("rep_id")}
+    build_definitions(outputs, titles, _run_line(manifests[folders[0]]) if folders else None)
+
+
+def _setting_text(value: object) -> str:
+    """A company.yaml value as the definitions page shows it."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "(none)"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "(none)"
+    return "not set" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def build_definitions(outputs: Path, titles: dict[str, str], newest_run: str | None = None) -> None:
+    """Write outputs/definitions.html: per department in The Model's order, each report's headline
+    numbers (`titles`: report key → title, else the key in words) with their definitions, and the
+    company.yaml settings in force that change them."""
+    entries = definitions.definitions()
+    used = sorted({name for d in entries for name in d.conventions})
+    departments: dict[str, list[dict]] = defaultdict(list)
+    for key in sorted(definitions.REPORTS, key=model_rank):
+        departments[key.split("/", 1)[0]].append({
+            "id": key, "title": _under_department(title({"title": titles.get(key)}, key), key),
+            "entries": [{"anchor": d.anchor, "key": d.key, "label": d.label, "formula": d.formula, "note": d.note,
+                         "unit": definitions.UNIT_WORDS.get(d.unit, d.unit), "period": d.period, "sql": d.sql,
+                         "tests": d.tests,
+                         "conventions": [(n, _setting_text(definitions.setting(n))) for n in d.conventions]}
+                        for d in entries if d.report == key]})
+    source = "From lib/revbook/pages/definitions.yaml and params/company.yaml"
+    write_atomic(outputs / DEFINITIONS, fonts.embed(_template("definitions.html.j2").render(
+        title="Definitions of the headline numbers", up="index.html", earlier=None, later=None, definitions=None,
+        settings=[(n, _setting_text(definitions.setting(n))) for n in used],
+        departments=[{"id": d, "name": d.replace("_", " "), "reports": r} for d, r in departments.items()],
+        footer=f"{source}; newest run: {newest_run}" if newest_run else source)))
