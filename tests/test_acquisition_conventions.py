@@ -54,8 +54,8 @@ def test_paid_channels_count_only_paid_spend_and_deals_and_show_the_others_apart
     split = marketing.paid_split(w, DEFAULT_PAID)
     text = campaign_roi.basis_sentence(split, apart, marketing.Basis(DEFAULT_PAID), "2026-03")
     assert "¥300,000 of the month's ¥360,000 spend and 2 of its 6 won deals (¥1,200,000 of ¥4,200,000" in text
-    assert ("the won deals of Outbound list 3 (¥2,400,000; spend ¥60,000), leads with no campaign 1 (¥600,000)."
-            in text)
+    assert ("Shown apart, not credited to marketing spend: Outbound list won 3 deals (¥2,400,000; spend ¥60,000), "
+            "leads with no campaign 1 (¥600,000)." in text)
     assert "CAC = paid-channel spend ÷ their won deals" in text
 
 
@@ -169,8 +169,17 @@ def test_connect_rate_headlines_are_inbound_and_outbound_with_the_pool_labelled_
     assert values["connect_rate_inbound"] == pytest.approx(0.6)
     assert values["connect_rate_outbound"] == pytest.approx(0.1)
     assert values["connect_rate"] == pytest.approx(0.225)
-    items = isr.headlines(values, values, {})
+    items = isr.headlines(values, values, {}, "became_hot")
     labels = [i.label for i in items if i.key.startswith("connect_rate")]
     assert labels == ["Connect rate, inbound calls", "Connect rate, outbound calls",
                       "Connect rate, all calls (inbound and outbound pooled)"]
     assert "40 calls: inbound ones connected 60.0% of the time, outbound 10.0%" in funnel.summary(items)
+
+
+def test_the_hot_lead_headline_says_which_leads_it_counts():
+    values = {"calls": 0.0, "connect_rate_inbound": None, "connect_rate_outbound": None, "connect_rate": None,
+              "sqls": 0.0, "target_sqls": 0.0, "inbound_share": None, "hot_leads": 3.0, "reps_over_capacity": 0.0}
+    labels = {count: next(h.label for h in isr.headlines(values, values, {}, count) if h.key == "hot_leads")
+              for count in ("became_hot", "hot_at_end")}
+    assert labels == {"became_hot": "Hot leads (became hot in the period)",
+                      "hot_at_end": "Hot leads (hot at the period's end)"}

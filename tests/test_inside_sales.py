@@ -128,7 +128,7 @@ def test_monthly_report_shows_lib_headlines_and_the_capacity_alert(monthly_run, 
         now, before = (isr.snapshot(wh, m, company, reps).headline_values() for m in (month, month.previous()))
         plan = targets.for_month(targets.monthly(wh, "inside_sales", [month.start]), month.start)
     path = out / "inside_sales" / "funnel.html"
-    assert_headlines(path, isr.headlines(now, before, plan))
+    assert_headlines(path, isr.headlines(now, before, plan, company.hot_leads.count))
     page = assert_stakeholder_page(path)
     assert f"({planted.OVER_CAPACITY_FS_REP}) is over capacity" in page.body
     for section in ("Allocation to field sales", "Hot leads", "Activity", "SQL mix", "Inbound vs outbound",
@@ -276,7 +276,8 @@ def test_summary_and_alerts_say_what_happened():
     items = isr.headlines({"calls": 500.0, **rates, "sqls": 12.0, "target_sqls": 8.0,
                            "inbound_share": 0.75, "hot_leads": 4.0, "reps_over_capacity": 0.0},
                           {"calls": 400.0, **rates, "sqls": 10.0, "target_sqls": 8.0,
-                           "inbound_share": 0.7, "hot_leads": 4.0, "reps_over_capacity": 1.0}, {"sqls": 15.0})
+                           "inbound_share": 0.7, "hot_leads": 4.0, "reps_over_capacity": 1.0}, {"sqls": 15.0},
+                          "became_hot")
     assert funnel.summary(items) == ("**12 SQLs** (+20.0% vs the previous period, -20.0% vs plan (15)), 8 in target "
                                      "industries and 75.0% inbound; 500 calls: inbound ones connected 40.0% of the "
                                      "time, outbound 10.0%; no field-sales rep is over SQL capacity.")

@@ -325,5 +325,12 @@ def headline_values(per_rep: pd.DataFrame, res: Results, hot: pd.DataFrame, allo
     }
 
 
-def headlines(now: dict, before: dict, plan: dict[str, float]) -> list[Headline]:
-    return compare(HEADLINES, now, before, plan)
+#: The hot-lead headline's label per hot_leads.count: which leads it counts.
+HOT_LABELS = {"became_hot": "Hot leads (became hot in the period)", "hot_at_end": "Hot leads (hot at the period's end)"}
+
+
+def headlines(now: dict, before: dict, plan: dict[str, float], hot_count: str) -> list[Headline]:
+    """The headlines against the previous period and plan, the hot-lead one labelled by `hot_count`."""
+    specs = tuple((k, HOT_LABELS[hot_count] if k == "hot_leads" else label, unit, up)
+                  for k, label, unit, up in HEADLINES)
+    return compare(specs, now, before, plan)

@@ -63,9 +63,11 @@ def basis_sentence(split: dict[str, float], apart: pd.DataFrame, basis: Basis, m
     shown = apart[(apart["won"] > 0) | (apart["cost"] > 0)]
     if not shown.empty:
         parts = [f"{'leads with no campaign' if r['channel'] == NO_CHANNEL else name('channel', r['channel'])} "
-                 f"{md(fmt(r['won'], 'count'))} ({md(fmt(r['first_year_revenue'], 'money'))}"
-                 + (f"; spend {md(fmt(r['cost'], 'money'))})" if r["cost"] > 0 else ")") for _, r in shown.iterrows()]
-        text += f" Shown apart, not credited to marketing spend, the won deals of {', '.join(parts)}."
+                 f"{'won ' * (i == 0)}{md(fmt(r['won'], 'count'))}{' deals' * (i == 0)} "
+                 f"({md(fmt(r['first_year_revenue'], 'money'))}"
+                 + (f"; spend {md(fmt(r['cost'], 'money'))})" if r["cost"] > 0 else ")")
+                 for i, (_, r) in enumerate(shown.iterrows())]
+        text += f" Shown apart, not credited to marketing spend: {', '.join(parts)}."
     if not basis.includes_sales_cost:
         return text + (" CAC = paid-channel spend ÷ their won deals; it leaves out the sales cost "
                        "(cac_includes_sales_cost: false).")
