@@ -3,7 +3,8 @@
 Counts are flows in a window (leads created, SQLs qualified, opportunities created, deals won in
 it), credited to campaigns by an attribution model (mart marketing_attribution); spend is the
 campaigns' own cost in the same window (mart marketing_spend). Revenue is the won deals' MRR
-over their first year, or over their expected lifetime (LTV basis, DESIGN.md).
+over their first year, or over their expected lifetime (LTV basis, DESIGN.md). The headline's CAC,
+ROAS and ROI count the paid channels alone, and CAC the sales cost where the company says so (`Basis`).
 """
 
 from __future__ import annotations
@@ -168,9 +169,6 @@ class Basis:
 
     def cac_label(self) -> str:
         return "CAC (paid spend + sales cost, all new customers)" if self.includes_sales_cost else "CAC (paid channels)"
-
-
-SALES_COST = "sales_cost"
 
 
 def basis(wh: Warehouse, month: Period, company: Company) -> Basis:
