@@ -57,6 +57,12 @@ def test_paid_channels_count_only_paid_spend_and_deals_and_show_the_others_apart
     assert ("Shown apart, not credited to marketing spend: Outbound list won 3 deals (¥2,400,000; spend ¥60,000), "
             "leads with no campaign 1 (¥600,000)." in text)
     assert "CAC = paid-channel spend ÷ their won deals" in text
+    unknown = w.rows.assign(cost=float("nan"), impressions=float("nan"), clicks=float("nan"))  # no ad spend loaded
+    blind = marketing.Window(MARCH.start, MARCH.end, unknown)
+    assert pd.isna(marketing.headline_values(blind, marketing.Basis(DEFAULT_PAID))["cac"])  # n/a, not 0
+    assert ("spend unknown without ad spend (ad_spend_daily), 2 of its 6 won deals" in campaign_roi.basis_sentence(
+        marketing.paid_split(blind, DEFAULT_PAID), marketing.apart(blind, DEFAULT_PAID), marketing.Basis(DEFAULT_PAID),
+        "2026-03"))
 
 
 @pytest.fixture()

@@ -56,8 +56,9 @@ def basis_sentence(split: dict[str, float], apart: pd.DataFrame, basis: Basis, m
     """What the month's CAC, ROAS and ROI count (`marketing.paid_split`) and, apart, what the other
     channels and the leads with no campaign won (`marketing.apart`); then CAC's basis, or why it is n/a."""
     paid = ", ".join(name("channel", c) for c in basis.paid_channels)
-    text = (f"ROAS and ROI count the paid channels only ({paid}; paid_channels): "
-            f"{md(fmt(split['paid_spend'], 'money'))} of the month's {md(fmt(split['spend'], 'money'))} spend and "
+    spend = (f"spend {SPEND_UNKNOWN}, " if is_missing(split["spend"]) else
+             f"{md(fmt(split['paid_spend'], 'money'))} of the month's {md(fmt(split['spend'], 'money'))} spend and ")
+    text = (f"ROAS and ROI count the paid channels only ({paid}; paid_channels): {spend}"
             f"{md(fmt(split['paid_won'], 'count'))} of its {md(fmt(split['won'], 'count'))} won deals "
             f"({md(fmt(split['paid_revenue'], 'money'))} of {md(fmt(split['revenue'], 'money'))} first-year revenue).")
     shown = apart[(apart["won"] > 0) | (apart["cost"] > 0)]
