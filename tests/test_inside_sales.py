@@ -42,12 +42,13 @@ def hot_wh(tmp_path):
 
 
 def test_hot_lead_rule_boundaries(hot_wh):
-    hot = hot_wh.mart("hot_leads", start=START, end=END, min_page_views=5).set_index("lead_id")
+    rule = {"window_days": 14, "count_mode": "became_hot"}
+    hot = hot_wh.mart("hot_leads", start=START, end=END, min_page_views=5, **rule).set_index("lead_id")
     assert sorted(hot.index) == ["DEMO", "FIVE"]  # 4 views, or a 5th view outside the window, are not hot
     assert hot.loc["FIVE", "hot_at"] == ts("2026-03-06")
     assert hot.loc["FIVE", "first_activity_at"] == ts("2026-03-07 06:00")
     assert pd.isna(hot.loc["DEMO", "first_activity_at"])  # a field-sales touch is not inside sales'
-    four = hot_wh.mart("hot_leads", start=START, end=END, min_page_views=4)
+    four = hot_wh.mart("hot_leads", start=START, end=END, min_page_views=4, **rule)
     assert sorted(four["lead_id"]) == ["DEMO", "EDGE", "FIVE", "FOUR"]
 
 
@@ -127,7 +128,7 @@ def test_monthly_report_shows_lib_headlines_and_the_capacity_alert(monthly_run, 
         now, before = (isr.snapshot(wh, m, company, reps).headline_values() for m in (month, month.previous()))
         plan = targets.for_month(targets.monthly(wh, "inside_sales", [month.start]), month.start)
     path = out / "inside_sales" / "funnel.html"
-    assert_headlines(path, isr.headlines(now, before, plan))
+    assert_headlines(path, isr.headlines(now, before, plan, company.hot_leads.count))
     page = assert_stakeholder_page(path)
     assert f"({planted.OVER_CAPACITY_FS_REP}) is over capacity" in page.body
     for section in ("Allocation to field sales", "Hot leads", "Activity", "SQL mix", "Inbound vs outbound",
@@ -271,13 +272,15 @@ def test_inbound_conversion_per_campaign_most_leads_first():
 
 
 def test_summary_and_alerts_say_what_happened():
-    items = isr.headlines({"calls": 500.0, "connect_rate": 0.3, "sqls": 12.0, "target_sqls": 8.0,
+    rates = {"connect_rate_inbound": 0.4, "connect_rate_outbound": 0.1, "connect_rate": 0.3}
+    items = isr.headlines({"calls": 500.0, **rates, "sqls": 12.0, "target_sqls": 8.0,
                            "inbound_share": 0.75, "hot_leads": 4.0, "reps_over_capacity": 0.0},
-                          {"calls": 400.0, "connect_rate": 0.3, "sqls": 10.0, "target_sqls": 8.0,
-                           "inbound_share": 0.7, "hot_leads": 4.0, "reps_over_capacity": 1.0}, {"sqls": 15.0})
+                          {"calls": 400.0, **rates, "sqls": 10.0, "target_sqls": 8.0,
+                           "inbound_share": 0.7, "hot_leads": 4.0, "reps_over_capacity": 1.0}, {"sqls": 15.0},
+                          "became_hot")
     assert funnel.summary(items) == ("**12 SQLs** (+20.0% vs the previous period, -20.0% vs plan (15)), 8 in target "
-                                     "industries and 75.0% inbound; 500 calls connected 30.0% of the time; no "
-                                     "field-sales rep is over SQL capacity.")
+                                     "industries and 75.0% inbound; 500 calls: inbound ones connected 40.0% of the "
+                                     "time, outbound 10.0%; no field-sales rep is over SQL capacity.")
     alloc = pd.DataFrame({"rep_id": ["F1", "F2"], "name": ["f1", "f2"], "segment": ["smb", "mid"],
                           "sqls_handed": [3, 8], "capacity": [6, 10], "utilisation": [0.5, 0.8],
                           "over": [False, False]})
@@ -289,11 +292,11 @@ def test_summary_and_alerts_say_what_happened():
                                               "against a capacity of 6 (SMB).")
 
 
-def test_hot_sentence_counts_the_window_a_week_can_hold():
+def test_hot_sentence_says_which_leads_it_counts():
     hot = pd.DataFrame({"hours_to_activity": [2.0, 4.0, float("nan")]})
-    week = periods.parse("week", "2026-W48")
-    assert funnel.hot_sentence(hot, week, 14) == ("3 leads turned hot in the last 7 days of the period; 2 were "
-                                                  "contacted, after a median of 3 hours; **1 still waiting**.")
+    assert funnel.hot_sentence(hot, "became_hot") == ("3 leads became hot in the period; 2 were contacted, after a "
+                                                      "median of 3 hours; **1 still waiting**.")
+    assert funnel.hot_sentence(hot.iloc[:0], "hot_at_end") == "No leads were hot at the period's end."
 
 
 @pytest.fixture(scope="module")

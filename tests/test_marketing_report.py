@@ -40,13 +40,16 @@ def test_html_shows_the_headlines_lib_computes(monthly_run, demo_warehouse):
         now, before = (marketing.window(wh, m.start, m.end, "first_touch", company.target_industries, campaigns)
                        for m in (month, month.previous()))
         plan = targets.for_month(targets.monthly(wh, "marketing", [month.start]), month.start)
+        bases = [marketing.basis(wh, m, company) for m in (month, month.previous())]
     path = out / "marketing" / "campaign_roi.html"
-    assert_headlines(path, marketing.headlines(now, before, plan))
+    assert_headlines(path, marketing.headlines(now, before, plan, *bases))
     page = assert_stakeholder_page(path)
     for section in ("Channels", "Platforms", "Campaigns", "Cheaper but off target", "Creatives", "Lead sources",
                     "Industries", "Lead cohorts", "Budget", "Definitions"):
         assert f">{section}<a" in page.body, section
     assert "square root of its spend" in page.body  # the budget view states its assumption
+    assert "ROAS and ROI count the paid channels only" in page.body  # paid_channels, and what is shown apart
+    assert "CAC = paid-channel spend ÷ their won deals" in page.body  # cac_includes_sales_cost: false
 
 
 def test_marts_do_the_heavy_work_in_the_warehouse(scale1_warehouse):

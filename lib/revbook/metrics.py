@@ -196,6 +196,12 @@ def connect_rate(connects: Num, calls: Num) -> Num | None:
     return ratio(connects, calls)
 
 
+def loaded_cac(marketing_cost: Num, sales_cost: Num, new_customers: Num) -> Num | None:
+    """CAC with the sales cost (cac_includes_sales_cost): (paid marketing spend + sales cost) ÷ new
+    customers won, every one of them, whichever channel brought it: the sales team works them all."""
+    return ratio(marketing_cost + sales_cost, new_customers)
+
+
 @dataclass(frozen=True)
 class CallChain:
     """Call → connect → SQL: connect rate = connects ÷ calls, SQL rate = SQLs ÷ connects."""

@@ -6,7 +6,6 @@ no activity, days with no plan), the ratios (metrics.py) and the period logic.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +23,9 @@ DIRECTIONS = ("inbound", "outbound")
 #: Headline metrics: key (the targets table's metric name), label, unit, good when up.
 HEADLINES: tuple[HeadlineSpec, ...] = (
     ("calls", "Calls", "count", True),
-    ("connect_rate", "Connect rate", "pct", True),
+    ("connect_rate_inbound", "Connect rate, inbound calls", "pct", True),
+    ("connect_rate_outbound", "Connect rate, outbound calls", "pct", True),
+    ("connect_rate", "Connect rate, all calls (inbound and outbound pooled)", "pct", True),
     ("sqls", "SQLs", "count", True),
     ("target_sqls", "Target-industry SQLs", "count", True),
     ("inbound_share", "Inbound share of SQLs", "pct", True),
@@ -186,10 +187,11 @@ def by_attendees(closed: pd.DataFrame) -> pd.DataFrame:
 
 
 def hot_leads(wh: Warehouse, period: Period, company: Company) -> pd.DataFrame:
-    """Leads that turned hot in the last `window_days` of the period, and hours to the first IS touch."""
+    """The period's hot leads as hot_leads.count says (those that became hot during it, or those hot at
+    its end), and hours from turning hot to the first IS touch."""
     rule = company.hot_leads
-    start = max(period.start, period.end - dt.timedelta(days=rule.window_days))
-    f = wh.mart("hot_leads", start=start, end=period.end, min_page_views=rule.min_page_views)
+    f = wh.mart("hot_leads", start=period.start, end=period.end, min_page_views=rule.min_page_views,
+                window_days=rule.window_days, count_mode=rule.count)
     hours = (pd.to_datetime(f["first_activity_at"]) - pd.to_datetime(f["hot_at"])).dt.total_seconds() / 3600
     return f.assign(hours_to_activity=hours)
 
@@ -294,8 +296,9 @@ class Snapshot:
 
 
 #: What each headline counts from (tables, or a column: see `Warehouse.has`).
-HEADLINE_SOURCES = {"activities": ["calls", "connect_rate"], CONNECTS: ["connect_rate"],
-                    "reps": ["calls", "connect_rate", "reps_over_capacity"],
+CONNECT_RATES = ["connect_rate_inbound", "connect_rate_outbound", "connect_rate"]
+HEADLINE_SOURCES = {"activities": ["calls", *CONNECT_RATES], CONNECTS: CONNECT_RATES,
+                    "reps": ["calls", *CONNECT_RATES, "reps_over_capacity"],
                     "leads": ["sqls", "target_sqls", "inbound_share", "hot_leads", "reps_over_capacity"],
                     "touchpoints": ["hot_leads"]}
 
@@ -307,14 +310,27 @@ def snapshot(wh: Warehouse, period: Period, company: Company, reps: pd.DataFrame
 
 
 def headline_values(per_rep: pd.DataFrame, res: Results, hot: pd.DataFrame, alloc: pd.DataFrame) -> dict:
+    """The period's headline numbers: connect rates per direction (the definition) and, labelled as
+    such, over all calls."""
+    def rate(rows: pd.DataFrame) -> float | None:
+        return metrics.connect_rate(float(rows["connects"].sum()), float(rows["calls"].sum()))
+
     return {
         "calls": float(per_rep["calls"].sum()),
-        "connect_rate": metrics.connect_rate(float(per_rep["connects"].sum()), float(per_rep["calls"].sum())),
+        **{f"connect_rate_{d}": rate(per_rep[per_rep["direction"] == d]) for d in DIRECTIONS},
+        "connect_rate": rate(per_rep),
         "sqls": res.total("sqls"), "target_sqls": res.total("target_sqls"),
         "inbound_share": metrics.ratio(res.total("sqls", "inbound"), res.total("sqls")),
         "hot_leads": float(len(hot)), "reps_over_capacity": float(alloc["over"].sum()),
     }
 
 
-def headlines(now: dict, before: dict, plan: dict[str, float]) -> list[Headline]:
-    return compare(HEADLINES, now, before, plan)
+#: The hot-lead headline's label per hot_leads.count: which leads it counts.
+HOT_LABELS = {"became_hot": "Hot leads (became hot in the period)", "hot_at_end": "Hot leads (hot at the period's end)"}
+
+
+def headlines(now: dict, before: dict, plan: dict[str, float], hot_count: str) -> list[Headline]:
+    """The headlines against the previous period and plan, the hot-lead one labelled by `hot_count`."""
+    specs = tuple((k, HOT_LABELS[hot_count] if k == "hot_leads" else label, unit, up)
+                  for k, label, unit, up in HEADLINES)
+    return compare(specs, now, before, plan)

@@ -3,12 +3,14 @@
 Counts are flows in a window (leads created, SQLs qualified, opportunities created, deals won in
 it), credited to campaigns by an attribution model (mart marketing_attribution); spend is the
 campaigns' own cost in the same window (mart marketing_spend). Revenue is the won deals' MRR
-over their first year, or over their expected lifetime (LTV basis, DESIGN.md).
+over their first year, or over their expected lifetime (LTV basis, DESIGN.md). The headline's CAC,
+ROAS and ROI count the paid channels alone, and CAC the sales cost where the company says so (`Basis`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,9 +23,11 @@ from revbook.data.warehouse import Warehouse
 from revbook.departments.headlines import Headline, HeadlineSpec, compare
 from revbook.departments.sales_ops import Economics
 from revbook.periods import Period
+from revbook.settings import Company
 
 ATTRIBUTION_MODELS = ("first_touch", "linear", "position_based")
 NO_CAMPAIGN = "(none)"
+NO_CHANNEL = "(none)"  # the channel of the leads with no campaign touch
 NO_CREATIVE = "—"
 COUNTS = ["impressions", "clicks", "cost", "leads", "target_leads", "sqls", "opportunities", "won", "won_mrr"]
 LEVELS: dict[str, list[str]] = {
@@ -49,7 +53,8 @@ ROW_NAMES: dict[str, list[str]] = {
     "campaign": ["campaign_id", "name"],
     "creative": ["creative_id", "name"],
 }
-#: Headline metrics: key (the targets table's metric name), label, unit, good when up.
+#: Headline metrics: key (the targets table's metric name), label, unit, good when up. CAC's label
+#: says its basis (`Basis.cac_label`).
 HEADLINES: tuple[HeadlineSpec, ...] = (
     ("spend", "Marketing spend", "money", False),
     ("leads", "Leads", "count", True),
@@ -58,9 +63,9 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
     ("won", "Won deals", "count", True),
     ("cpl", "Cost per lead (CPL)", "money", False),
     ("cost_per_target_lead", "Cost per target lead", "money", False),
-    ("cac", "CAC", "money", False),
-    ("roas", "ROAS (first-year revenue)", "ratio", True),
-    ("roi", "ROI (first-year revenue)", "pct", True),
+    ("cac", "CAC (paid channels)", "money", False),
+    ("roas", "ROAS (paid channels, first-year revenue)", "ratio", True),
+    ("roi", "ROI (paid channels, first-year revenue)", "pct", True),
 )
 
 
@@ -94,8 +99,17 @@ class Window:
     end: dt.date
     rows: pd.DataFrame  # campaign_id, creative_id, name, channel, platform + COUNTS
 
-    def totals(self) -> pd.Series:
-        return self.rows[COUNTS].sum(min_count=1)  # unknown (no ad spend loaded) stays unknown
+    def totals(self, rows: pd.Series | None = None) -> pd.Series:
+        """The counts summed over the window's rows (or those `rows` selects; none selected: zeros)."""
+        picked = self.rows if rows is None else self.rows[rows]
+        if picked.empty:
+            return pd.Series(0.0, index=COUNTS)
+        return picked[COUNTS].sum(min_count=1)  # unknown (no ad spend loaded) stays unknown
+
+    def paid(self, paid_channels: Collection[str]) -> pd.Series:
+        """Which rows are credited to a paid channel (paid_channels); the others are unpaid channels
+        and leads with no campaign."""
+        return self.rows["channel"].isin(list(paid_channels))
 
     def target_share(self) -> float | None:
         """Share of the window's leads that are in a target industry."""
@@ -132,7 +146,7 @@ def window(wh: Warehouse, start: dt.date, end: dt.date, model: str, target_indus
     rows = coverage.unknown_without(wh, rows, SPEND_SOURCES)
     rows = rows.merge(campaigns, on="campaign_id", how="left")
     none = rows["campaign_id"] == NO_CAMPAIGN
-    rows.loc[none, ["name", "channel"]] = ["(no campaign)", "(none)"]
+    rows.loc[none, ["name", "channel"]] = ["(no campaign)", NO_CHANNEL]
     rows["platform"] = rows["platform"].fillna(NO_CREATIVE)
     return Window(start, end, rows)
 
@@ -141,23 +155,70 @@ def window(wh: Warehouse, start: dt.date, end: dt.date, model: str, target_indus
 SPEND_SOURCES = {"ad_spend_daily": ["impressions", "clicks", "cost"]}
 
 
-def headline_values(w: Window) -> dict[str, float | None]:
-    """The month's headline numbers from a one-month window's totals."""
-    t = w.totals()
-    revenue = metrics.first_year_revenue(t["won_mrr"])
+@dataclass(frozen=True)
+class Basis:
+    """What a month's CAC, ROAS and ROI count (params/company.yaml): the spend, won deals and revenue
+    of the leads credited to `paid_channels`; with `includes_sales_cost`, CAC adds the month's
+    `sales_cost` (None: neither the targets table nor sales_cost_monthly gives one) and divides by
+    every new customer won."""
+
+    paid_channels: tuple[str, ...]
+    includes_sales_cost: bool = False
+    sales_cost: float | None = None
+    sales_cost_from: str | None = None  # "targets" (metric sales_cost) or "sales_cost_monthly"
+
+    def cac_label(self) -> str:
+        return "CAC (paid spend + sales cost, all new customers)" if self.includes_sales_cost else "CAC (paid channels)"
+
+
+def basis(wh: Warehouse, month: Period, company: Company) -> Basis:
+    """`month`'s basis of CAC, ROAS and ROI: its sales cost is the targets table's metric sales_cost
+    (summed over departments), else company.yaml's sales_cost_monthly, else unknown."""
+    planned = wh.mart("sales_cost", months=[month.start])["sales_cost"].dropna()
+    cost, source = ((float(planned.iloc[0]), "targets") if not planned.empty else
+                    (company.sales_cost_monthly, "sales_cost_monthly") if company.sales_cost_monthly is not None
+                    else (None, None))
+    return Basis(tuple(company.paid_channels), company.cac_includes_sales_cost, cost, source)
+
+
+def headline_values(w: Window, b: Basis) -> dict[str, float | None]:
+    """The month's headline numbers from a one-month window's totals; CAC, ROAS and ROI on `b`."""
+    t, paid = w.totals(), w.totals(w.paid(b.paid_channels))
+    revenue = metrics.first_year_revenue(paid["won_mrr"])
+    cac = (metrics.cac(paid["cost"], paid["won"]) if not b.includes_sales_cost else
+           metrics.loaded_cac(paid["cost"], b.sales_cost, t["won"]) if b.sales_cost is not None else None)
     return {
         "spend": t["cost"], "leads": t["leads"], "target_leads": t["target_leads"],
         "opportunities": t["opportunities"], "won": t["won"],
         "cpl": metrics.cpl(t["cost"], t["leads"]),
         "cost_per_target_lead": metrics.cost_per_target_lead(t["cost"], t["target_leads"]),
-        "cac": metrics.cac(t["cost"], t["won"]),
-        "roas": metrics.roas(revenue, t["cost"]), "roi": metrics.roi(revenue, t["cost"]),
+        "cac": cac, "roas": metrics.roas(revenue, paid["cost"]), "roi": metrics.roi(revenue, paid["cost"]),
     }
 
 
-def headlines(now: Window, before: Window, targets: dict[str, float]) -> list[Headline]:
+def headlines(now: Window, before: Window, targets: dict[str, float], b_now: Basis, b_before: Basis) -> list[Headline]:
     """Headline numbers for the month vs the previous month and the marketing plan."""
-    return compare(HEADLINES, headline_values(now), headline_values(before), targets)
+    specs = tuple((k, b_now.cac_label() if k == "cac" else label, unit, up) for k, label, unit, up in HEADLINES)
+    return compare(specs, headline_values(now, b_now), headline_values(before, b_before), targets)
+
+
+def paid_split(w: Window, paid_channels: Collection[str]) -> dict[str, float]:
+    """The window's spend, won deals and first-year revenue in all and of the paid channels alone
+    (`paid_spend`, `paid_won`, `paid_revenue`): what CAC, ROAS and ROI count of the whole."""
+    t, paid = w.totals(), w.totals(w.paid(paid_channels))
+    return {"spend": t["cost"], "won": t["won"], "revenue": metrics.first_year_revenue(t["won_mrr"]),
+            "paid_spend": paid["cost"], "paid_won": paid["won"],
+            "paid_revenue": metrics.first_year_revenue(paid["won_mrr"])}
+
+
+def apart(w: Window, paid_channels: Collection[str]) -> pd.DataFrame:
+    """The window's spend, won deals and first-year revenue per channel outside `paid_channels`
+    (unpaid channels, "(none)": leads with no campaign): shown apart, not in CAC, ROAS and ROI;
+    most revenue first."""
+    rows = w.rows[~w.paid(paid_channels)]
+    f = rows.groupby("channel", dropna=False, sort=False)[["cost", "won", "won_mrr"]].sum(min_count=1).reset_index()
+    f["first_year_revenue"] = metrics.first_year_revenue(f["won_mrr"])
+    return f.sort_values(["first_year_revenue", "channel"], ascending=[False, True], ignore_index=True)
 
 
 OFF_TARGET_MIN_LEADS = 100

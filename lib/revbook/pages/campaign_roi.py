@@ -14,7 +14,7 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import Bbox
 
 from revbook.departments.headlines import is_missing
-from revbook.departments.marketing import NO_CREATIVE, OFF_TARGET_MIN_LEADS
+from revbook.departments.marketing import NO_CHANNEL, NO_CREATIVE, OFF_TARGET_MIN_LEADS, Basis
 from revbook.departments.sales_ops import Economics
 from revbook.pages import charts, columns
 from revbook.pages.report import fmt, md
@@ -52,10 +52,39 @@ def ltv_basis(econ: Economics) -> str:
             f"over a customer's life; LTV per customer {md(fmt(econ.ltv, 'money'))}.")
 
 
+def basis_sentence(split: dict[str, float], apart: pd.DataFrame, basis: Basis, month: str) -> str:
+    """What the month's CAC, ROAS and ROI count (`marketing.paid_split`) and, apart, what the other
+    channels and the leads with no campaign won (`marketing.apart`); then CAC's basis, or why it is n/a."""
+    paid = ", ".join(name("channel", c) for c in basis.paid_channels)
+    spend = (f"spend {SPEND_UNKNOWN}, " if is_missing(split["spend"]) else
+             f"{md(fmt(split['paid_spend'], 'money'))} of the month's {md(fmt(split['spend'], 'money'))} spend and ")
+    text = (f"ROAS and ROI count the paid channels only ({paid}; paid_channels): {spend}"
+            f"{md(fmt(split['paid_won'], 'count'))} of its {md(fmt(split['won'], 'count'))} won deals "
+            f"({md(fmt(split['paid_revenue'], 'money'))} of {md(fmt(split['revenue'], 'money'))} first-year revenue).")
+    shown = apart[(apart["won"] > 0) | (apart["cost"] > 0)]
+    if not shown.empty:
+        parts = [f"{'leads with no campaign' if r['channel'] == NO_CHANNEL else name('channel', r['channel'])} "
+                 f"{'won ' * (i == 0)}{md(fmt(r['won'], 'count'))}{' deals' * (i == 0)} "
+                 f"({md(fmt(r['first_year_revenue'], 'money'))}"
+                 + (f"; spend {md(fmt(r['cost'], 'money'))})" if r["cost"] > 0 else ")")
+                 for i, (_, r) in enumerate(shown.iterrows())]
+        text += f" Shown apart, not credited to marketing spend: {', '.join(parts)}."
+    if not basis.includes_sales_cost:
+        return text + (" CAC = paid-channel spend ÷ their won deals; it leaves out the sales cost "
+                       "(cac_includes_sales_cost: false).")
+    if basis.sales_cost is None:
+        return text + (f" **CAC is n/a**: cac_includes_sales_cost is true, but neither the targets table (metric "
+                       f"sales_cost) nor sales_cost_monthly gives the sales cost of {month}.")
+    source = "the targets table's sales_cost" if basis.sales_cost_from == "targets" else "sales_cost_monthly"
+    return text + (f" CAC = (paid-channel spend + the month's sales cost, {md(fmt(basis.sales_cost, 'money'))} from "
+                   f"{source}) ÷ all {md(fmt(split['won'], 'count'))} new customers won, whichever channel brought "
+                   "them (cac_includes_sales_cost: true).")
+
+
 def channels_sentence(channels: pd.DataFrame) -> str:
     """Which channel brought most leads, which took most spend and at what CPL, which is cheapest per
     target lead and which returned most per yen."""
-    named = channels[channels["channel"] != "(none)"]
+    named = channels[channels["channel"] != NO_CHANNEL]
     if named.empty or not named["leads"].sum():
         return "No leads came from a campaign in the window."
     most = named.loc[named["leads"].idxmax()]

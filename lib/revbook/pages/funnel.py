@@ -49,9 +49,10 @@ def summary(items: Sequence[Headline]) -> str:
     if sqls.target is not None:
         vs.append(f"{fmt_change(sqls.value, sqls.target, 'count')} vs plan ({fmt(sqls.target, 'count')})")
     calls = h["calls"].value
-    rate = h["connect_rate"].value
+    rates = [h[f"connect_rate_{d}"].value for d in ("inbound", "outbound")]
     reach = ("no calls were made" if not calls else
-             f"{fmt(calls, 'count')} calls connected {fmt(rate, 'pct')} of the time" if rate is not None
+             f"{fmt(calls, 'count')} calls: inbound ones connected {fmt(rates[0], 'pct')} of the time, outbound "
+             f"{fmt(rates[1], 'pct')}" if h["connect_rate"].value is not None
              else f"{fmt(calls, 'count')} calls, connect rate {NO_CONNECTS}")
     over = h["reps_over_capacity"].value
     alert = ("no field-sales rep is over SQL capacity" if over == 0 else
@@ -87,18 +88,18 @@ def allocation_alerts(alloc: pd.DataFrame) -> str:
             f"{fmt(top['capacity'], 'count')}).")
 
 
-def hot_sentence(hot: pd.DataFrame, period: Period, window_days: int) -> str:
-    """How many leads turned hot in the last `window_days` of `period` (all of it if shorter), how fast
-    inside sales touched them and how many still wait."""
-    days = min(window_days, (period.end - period.start).days)
-    touched = hot["hours_to_activity"].notna()
+def hot_sentence(hot: pd.DataFrame, count: str) -> str:
+    """How many leads became hot in the period, or were hot at its end (`count`: hot_leads.count), how
+    fast inside sales touched them and how many still wait."""
+    what = "were hot at the period's end" if count == "hot_at_end" else "became hot in the period"
     if hot.empty:
-        return f"No lead turned hot in the last {days} days of the period."
+        return f"No leads {what}."
+    touched = hot["hours_to_activity"].notna()
     contacted = (f"{fmt(touched.sum(), 'count')} were contacted, after a median of "
                  f"{fmt(hot.loc[touched, 'hours_to_activity'].median(), 'count')} hours" if touched.any()
                  else "none has been contacted yet")
     waiting = (~touched).sum()
-    return (f"{fmt(len(hot), 'count')} leads turned hot in the last {days} days of the period; {contacted}; "
+    return (f"{fmt(len(hot), 'count')} leads {what}; {contacted}; "
             f"{'**' if waiting else ''}{fmt(waiting, 'count')} still waiting{'**' if waiting else ''}.")
 
 
@@ -354,7 +355,9 @@ def definitions(company: Company) -> str:
     return "\n".join([
         "- **Target** (plan): the targets table's monthly target; a week gets its days' share of each month's "
         "target, so a week across two months reads both.",
-        "- **Connect rate**: connected calls ÷ calls, inbound and outbound apart.",
+        "- **Connect rate, inbound calls** and **outbound calls**: connected calls ÷ calls of each direction "
+        "(the call's own direction); the two differ by far, so each is read apart. **Connect rate, all calls** "
+        "pools both and moves with the mix of calls as much as with how well they connect.",
         "- **SQL** (appointment): a lead qualified by inside sales (it has a qualified date) in the period; "
         "**target-industry** SQLs are those in the company's target industries "
         f"({', '.join(md(i) for i in company.target_industries)}).",
@@ -363,8 +366,13 @@ def definitions(company: Company) -> str:
         "month so far).",
         f"- **Capacity**: SQLs a field-sales rep can take a month: the rep's own, else by segment ({capacity}). "
         "A rep over capacity is an alert: their SQLs wait or get less attention.",
-        f"- **Hot lead**: {rule.min_page_views} or more page views, or a demo-link click, within "
-        f"{rule.window_days} days; hours to first touch run to the first inside-sales activity on the lead.",
+        f"- **Hot lead**: a lead becomes hot at the first moment the {rule.window_days} days up to it hold "
+        f"{rule.min_page_views} or more page views, or a demo-link click (views before the period count toward "
+        "it). " + ("The count is of leads hot at the period's end: the rule holds over its last "
+                   f"{rule.window_days} days (hot_leads.count: hot_at_end)." if rule.count == "hot_at_end" else
+                   "The count is of leads that became hot during the period, not before (hot_leads.count: "
+                   "became_hot).") + " Hours to first touch run from turning hot to the first inside-sales "
+        "activity on the lead.",
         "- **Inbound vs outbound outcomes**: deals from SQLs of the last 12 months that have closed; win rate = "
         "won ÷ closed, days to win from lead creation.",
         "- **Leads needed**: the coming period's SQL target ÷ the lead → SQL rate (SQLs ÷ leads created over "
