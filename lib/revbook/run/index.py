@@ -41,7 +41,7 @@ MODEL_ORDER = ("sales_ops", "marketing", "inside_sales", "field_sales", "custome
 HEADLINES: dict[str, tuple[str, ...]] = {
     "sales_ops/revenue_overview": ("ending_mrr", "new_mrr", "nrr", "customer_churn_rate"),
     "marketing/campaign_roi": ("spend", "leads", "cac", "roas"),
-    "inside_sales/funnel": ("calls", "connect_rate", "sqls", "hot_leads"),
+    "inside_sales/funnel": ("calls", "connect_rate_inbound", "connect_rate_outbound", "sqls", "hot_leads"),
     "field_sales/pipeline": ("won_deals", "new_mrr", "win_rate", "weighted_pipeline"),
     "customer_success/churn_drivers": ("customer_churn_rate", "nrr", "grr", "upsell_rate"),
 }
