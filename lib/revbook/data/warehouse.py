@@ -4,7 +4,8 @@ Mart SQL lives in lib/revbook/sql/<mart>.sql, written once in DuckDB's dialect w
 parameters (`$period_start`); engines bind the parameters, never format them into the text.
 Engines implement `Warehouse`: DuckDB (`duckdb_engine`, embedded) and BigQuery (`bigquery_engine`,
 which transpiles the same files with sqlglot, see `transpile`); `engines.connect()` picks one. This
-module imports no engine.
+module imports no engine. Timestamps are stored in UTC; outside UTC, marts read them as wall-clock time
+in the company's time zone (`localise`), so every mart cuts days, weeks and months there.
 """
 
 from __future__ import annotations
