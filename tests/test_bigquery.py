@@ -304,3 +304,14 @@ def test_parameter_types_and_result_dtypes():
         "i": pd.Series([1], dtype="Int64"), "b": pd.Series([True], dtype="boolean")}))
     assert [str(t) for t in frame.dtypes] == ["datetime64[us]", "datetime64[us]", "int64", "bool"]
     assert frame["t"][0] == pd.Timestamp("2026-01-01 00:00")  # the UTC instant, without a zone
+
+
+def test_every_mart_in_tokyo_time_returns_the_same_rows_on_the_emulator_as_on_duckdb(lake, demo_warehouse,
+                                                                                     monthly_run, monkeypatch):
+    """The same replay for a company in Asia/Tokyo (company.yaml `timezone`): each mart rewritten to read
+    the lake's timestamps as Tokyo wall-clock time gives the same rows on both engines."""
+    tokyo = settings.company().model_copy(update={"timezone": "Asia/Tokyo"})
+    monkeypatch.setattr(settings, "company", lambda: tokyo)  # DuckDB's zone; the emulator's is given
+    on_emulator = bq.BigQueryWarehouse(_config(), timezone="Asia/Tokyo")
+    assert on_emulator.mart_query("fs_closed") != lake.mart_query("fs_closed")  # rewritten, not the UTC text
+    test_every_mart_returns_the_same_rows_on_the_emulator_as_on_duckdb(on_emulator, demo_warehouse, monthly_run)

@@ -1,7 +1,7 @@
 """Report periods: months (YYYY-MM), ISO weeks (YYYY-Www) and days (YYYY-MM-DD).
 
 A schedule reports on one complete period; the default is the last complete one before
-`clock.today()` (UTC, or the day REVBOOK_TODAY pins).
+`clock.today()` (the date in the company's time zone, or the day REVBOOK_TODAY pins).
 """
 
 from __future__ import annotations

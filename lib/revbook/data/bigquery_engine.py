@@ -1,6 +1,6 @@
 """The production engine: the same marts on Google BigQuery, with bound parameters and a cost guard.
 
-Mart SQL is transpiled from DuckDB's dialect by sqlglot (`warehouse.mart_text`); `$name`
+Mart SQL is transpiled from DuckDB's dialect by sqlglot (`Warehouse.mart_query`); `$name`
 parameters become `@name` query parameters typed from their Python values. Every query carries
 `maximum_bytes_billed` from params/warehouse.yaml and job labels (report, period, mart), so a query
 over the cap fails instead of billing and teams can trace spend. Table names in the SQL resolve in
@@ -29,7 +29,7 @@ from google.cloud.bigquery.retry import DEFAULT_RETRY
 from sqlglot import exp
 
 from revbook import contract
-from revbook.data.warehouse import PERIOD_ENV, REPORT_ENV, Warehouse, WarehouseError, mart_text
+from revbook.data.warehouse import PERIOD_ENV, REPORT_ENV, Warehouse, WarehouseError
 from revbook.settings import BigQueryConfig
 
 #: Environment variables the runner sets for each report, copied into job labels.
@@ -100,8 +100,10 @@ class BigQueryWarehouse(Warehouse):
     dialect = "bigquery"
 
     def __init__(self, config: BigQueryConfig, client: bigquery.Client | None = None,
-                 environ: Mapping[str, str] | None = None):
+                 environ: Mapping[str, str] | None = None, timezone: str | None = None):
+        """`timezone` (IANA) replaces the company's for the periods marts cut (`Warehouse.zone`)."""
         self.config = config
+        self.timezone = timezone
         self.environ = os.environ if environ is None else environ
         self.client = client or self._client()
         self.retry = Retry(predicate=DEFAULT_RETRY._predicate, initial=config.retry_initial_s, maximum=30.0,
@@ -216,14 +218,14 @@ class BigQueryWarehouse(Warehouse):
         return self._frame(self._run(sql, params, None, False))
 
     def run_mart(self, name: str, params: Mapping[str, Any]) -> pd.DataFrame:
-        job = self._run(mart_text(name, self.dialect), params, name, False)
+        job = self._run(self.mart_query(name), params, name, False)
         self.last_bytes_billed = int(job.total_bytes_billed or 0)
         return self._frame(job)
 
     def estimate(self, name: str, **params: Any) -> int:
         """Bytes mart `name` would scan with `params`, from a BigQuery dry run (free)."""
         self.check_parameters(name, params)
-        return int(self._run(mart_text(name, self.dialect), params, name, True).total_bytes_processed or 0)
+        return int(self._run(self.mart_query(name), params, name, True).total_bytes_processed or 0)
 
     def _frame(self, job: bigquery.QueryJob) -> pd.DataFrame:
         rows = job.result(retry=self.retry, job_retry=None)

@@ -79,16 +79,17 @@ def settings_warnings(wh: Warehouse) -> list[str]:
 
 def data_through(wh: Warehouse, dated: Mapping[str, Sequence[str]]) -> dt.date | None:
     """The last day the data reaches: the latest date in the `dated` columns of the loaded tables among
-    them (table → columns; None when none is loaded). The latest table's, not the earliest's: rare
-    events (a small company's new subscriptions) stop days before a month's end in complete data, so
-    only when even the latest date falls before the month's last day did the export stop there."""
+    them (table → columns; None when none is loaded), a local date in the company's time zone as the
+    marts' (`Warehouse.sql`). The latest table's, not the earliest's: rare events (a small company's new
+    subscriptions) stop days before a month's end in complete data, so only when even the latest date
+    falls before the month's last day did the export stop there."""
     ends = []
     for table, names in dated.items():
         if not wh.has(table):
             continue
         latest = exp.select(*(exp.Max(this=exp.column(c, quoted=True)).as_(c, quoted=True) for c in names)).from_(
             exp.table_(table, quoted=True))
-        values = pd.to_datetime(wh.query(render(latest, wh.dialect)).iloc[0]).dropna()
+        values = pd.to_datetime(wh.query(wh.sql(latest)).iloc[0]).dropna()
         if not values.empty:
             ends.append(values.max().date())
     return max(ends) if ends else None

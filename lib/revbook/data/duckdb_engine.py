@@ -22,8 +22,11 @@ class DuckDBWarehouse(Warehouse):
 
     dialect = "duckdb"
 
-    def __init__(self, path: Path | str | None = None, *, read_only: bool = True, memory_limit: str | None = None):
-        """`memory_limit` caps DuckDB's own memory (e.g. "512MB"); it spills to disk beyond."""
+    def __init__(self, path: Path | str | None = None, *, read_only: bool = True, memory_limit: str | None = None,
+                 timezone: str | None = None):
+        """`memory_limit` caps DuckDB's own memory (e.g. "512MB"); it spills to disk beyond. `timezone` (IANA)
+        replaces the company's for the periods marts cut (`Warehouse.zone`)."""
+        self.timezone = timezone
         self.path = Path(path) if path is not None else paths.warehouse_path()
         if read_only and not self.path.exists():
             raise WarehouseError(
@@ -39,7 +42,7 @@ class DuckDBWarehouse(Warehouse):
             if not read_only:  # building: a full disk is told from its cause (load._guarded)
                 raise WarehouseError(f"cannot create a DuckDB warehouse at {self.path} ({exc})") from exc
             raise self._unreadable(exc) from None
-        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET TimeZone = 'UTC'")  # TIMESTAMP → TIMESTAMPTZ reads UTC (`warehouse.local_time`)
 
     def _unreadable(self, exc: duckdb.Error) -> WarehouseError:
         """A file DuckDB cannot open or read (truncated, corrupt, not DuckDB, locked by a writer), in

@@ -4,7 +4,8 @@ Mart SQL lives in lib/revbook/sql/<mart>.sql, written once in DuckDB's dialect w
 parameters (`$period_start`); engines bind the parameters, never format them into the text.
 Engines implement `Warehouse`: DuckDB (`duckdb_engine`, embedded) and BigQuery (`bigquery_engine`,
 which transpiles the same files with sqlglot, see `transpile`); `engines.connect()` picks one. This
-module imports no engine.
+module imports no engine. Timestamps are stored in UTC; outside UTC, marts read them as wall-clock time
+in the company's time zone (`localise`), so every mart cuts days, weeks and months there.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import pickle
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -26,7 +27,7 @@ import pandas as pd
 import sqlglot
 from sqlglot import exp
 
-from revbook import contract
+from revbook import contract, settings
 from revbook.files import write_atomic
 
 #: When set (the runner sets it per report), every mart call is appended to this JSON-lines file:
@@ -95,6 +96,33 @@ def render(expression: exp.Expression, dialect: str, pretty: bool = False) -> st
     return expression.sql(dialect, pretty=pretty, comments=False)
 
 
+def local_time(column: exp.Expression, zone: str) -> exp.Expression:
+    """TIMESTAMP `column` (a UTC instant) as the wall-clock time in `zone`, still a TIMESTAMP. In BigQuery
+    (`render`) it reads TIMESTAMP(DATETIME(column, zone)): an instant whose UTC reading is the local time, so
+    comparisons with TIMESTAMP parameters, DATE() and DATE_TRUNC cut local days there as in DuckDB."""
+    return exp.AtTimeZone(this=exp.cast(column, "TIMESTAMPTZ"), zone=exp.Literal.string(zone))
+
+
+def localise(expression: exp.Expression, zone: str, timestamps: Callable[[str], Sequence[str]]) -> exp.Expression:
+    """`expression` reading each lake table with TIMESTAMP columns (`timestamps(table)`) through
+    a subquery that replaces them by their `local_time` in `zone`, under the table's own name or alias: a
+    mart's `created_at >= $start` and date_trunc('month', created_at) then cut local days and months. A
+    CTE's name is never a lake table (mrr_movements' `accounts`)."""
+    tree = expression.copy()
+    ctes = {c.alias for c in tree.find_all(exp.CTE)}
+    for table in list(tree.find_all(exp.Table)):
+        columns = timestamps(table.name) if table.name not in ctes and not table.args.get("db") else ()
+        if not columns:
+            continue
+        star = exp.Star(replace=[exp.alias_(local_time(exp.column(c, quoted=True), zone), c, quoted=True)
+                                 for c in columns])
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name, quoted=True))
+        lake = table.copy()
+        lake.set("alias", None)
+        table.replace(exp.Subquery(this=exp.select(star).from_(lake), alias=alias))
+    return tree
+
+
 def transpile(sql: str, dialect: str) -> str:
     """The mart SQL (DuckDB dialect) in another engine's dialect, e.g. "bigquery"."""
     return ";\n".join(render(e, dialect, pretty=True) for e in sqlglot.parse(sql, read="duckdb")
@@ -143,6 +171,8 @@ class Warehouse(ABC):
     """What reports need from a warehouse: bound queries, marts and a data fingerprint."""
 
     dialect: str
+    #: The IANA time zone marts cut days, weeks and months in; None until first needed, then the company's.
+    timezone: str | None = None
 
     @abstractmethod
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -196,6 +226,41 @@ class Warehouse(ABC):
             cache[source] = int(found.iloc[0, 0]) > 0
         return cache[source]
 
+    @property
+    def zone(self) -> str:
+        """The time zone marts read timestamps in: the one the warehouse was opened with, else
+        params/company.yaml `timezone`. In UTC, the lake's own, marts read the tables as they are."""
+        if self.timezone is None:
+            self.timezone = settings.company().timezone
+        return self.timezone
+
+    def timestamp_columns(self, table: str) -> tuple[str, ...]:
+        """The TIMESTAMP columns of `table` (a contract table) the warehouse holds; () for any other table."""
+        cache: dict[str, tuple[str, ...]] = self.__dict__.setdefault("_timestamps", {})
+        if table not in cache:
+            spec = contract.TABLES_BY_NAME.get(table)
+            stamps = [c.name for c in spec.columns if c.type == "timestamp"] if spec else []
+            held = (self.table_columns(table) or {}) if stamps else {}
+            cache[table] = tuple(c for c in stamps if c in held)
+        return cache[table]
+
+    def sql(self, expression: exp.Expression, pretty: bool = False) -> str:
+        """`expression` (DuckDB terms) as this engine's SQL, reading the lake's timestamps as wall-clock time
+        in `zone` (`localise`), so periods are cut there."""
+        if self.zone != "UTC":
+            expression = localise(expression, self.zone, self.timestamp_columns)
+        return render(expression, self.dialect, pretty)
+
+    def mart_query(self, name: str) -> str:
+        """Mart `name` as this engine runs it: `mart_text` in UTC, else localised (`sql`), once per connection."""
+        if self.zone == "UTC":
+            return mart_text(name, self.dialect)
+        cache: dict[str, str] = self.__dict__.setdefault("_mart_queries", {})
+        if name not in cache:
+            cache[name] = ";\n".join(self.sql(e, pretty=True) for e in sqlglot.parse(mart_sql(name), read="duckdb")
+                                     if isinstance(e, exp.Expression))
+        return cache[name]
+
     def __enter__(self) -> Self:
         return self
 
@@ -235,12 +300,13 @@ class Warehouse(ABC):
         if not folder:
             return None
         data = self.__dict__.setdefault("_fingerprint", self.fingerprint())  # the data, not just its place
-        key = json.dumps([self.dialect, self.describe(), data, name, encoded], sort_keys=True, ensure_ascii=False)
+        key = json.dumps([self.dialect, self.describe(), data, self.zone, name, encoded], sort_keys=True,
+                         ensure_ascii=False)
         return Path(folder) / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pickle"
 
     def run_mart(self, name: str, params: Mapping[str, Any]) -> pd.DataFrame:
         """Run mart `name` (parameters already checked); engines with more to do override this."""
-        return self.query(mart_text(name, self.dialect), dict(params))
+        return self.query(self.mart_query(name), dict(params))
 
     @staticmethod
     def check_parameters(name: str, params: Mapping[str, Any]) -> None:
