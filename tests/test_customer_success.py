@@ -88,7 +88,7 @@ def test_cohort_retention_by_start_month(tmp_path):
                          "start_date": [d(2026, 1, 5), d(2026, 1, 20), d(2026, 2, 1)],
                          "end_date": [None, d(2026, 2, 15), None]})
     with DuckDBWarehouse(make_db(tmp_path / "c.duckdb", {"subscriptions": subs})) as wh:
-        f = wh.mart("cs_cohorts", months=[d(2026, 1, 1), d(2026, 2, 1)])
+        f = wh.mart("cs_cohorts", months=[d(2026, 1, 1), d(2026, 2, 1)], subscription_end="exclusive")
     f["month"] = pd.to_datetime(f["month"]).dt.month
     jan = f[pd.to_datetime(f["cohort"]) == ts("2026-01-01")].set_index("month")
     assert jan.loc[1, ["cohort_accounts", "cohort_mrr", "accounts", "mrr"]].tolist() == [2, 150.0, 2, 150.0]
