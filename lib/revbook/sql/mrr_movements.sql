@@ -6,7 +6,8 @@
 -- with MRR at this month end and none at the previous one is reactivated when it had MRR at an earlier
 -- month end and then at least $reactivation_after_months month ends without; otherwise it is new.
 -- An account paid within the month but at neither month end is invisible ($same_month_new_and_churn
--- 'drop') or new (or reactivated, by the same rule) and churned at its MRR on its first paid day ('count_both').
+-- 'drop') or, in MRR, new (or reactivated, by the same rule) and churned at its MRR on its first paid day
+-- ('count_both'); it is then counted in brief_customers, not in the customer counts of the month ends.
 -- Trailing 12 months (t12m_*): the accounts paid at the month end 12 months before, with their MRR then,
 -- now capped at then (kept: no expansion), and now (retained).
 WITH months AS (
@@ -71,11 +72,12 @@ SELECT
     SUM(CASE WHEN reactivates THEN arrived_mrr ELSE 0 END) AS reactivation_mrr,
     SUM(cur_mrr) AS ending_mrr,
     COUNT(CASE WHEN prev_mrr > 0 THEN 1 END) AS customers_start,
-    COUNT(CASE WHEN arrived_mrr > 0 AND NOT reactivates THEN 1 END) AS new_customers,
-    COUNT(CASE WHEN (prev_mrr > 0 AND cur_mrr = 0) OR brief_mrr > 0 THEN 1 END) AS churned_customers,
+    COUNT(CASE WHEN prev_mrr = 0 AND cur_mrr > 0 AND NOT reactivates THEN 1 END) AS new_customers,
+    COUNT(CASE WHEN prev_mrr > 0 AND cur_mrr = 0 THEN 1 END) AS churned_customers,
     COUNT(CASE WHEN prev_mrr > 0 AND cur_mrr > prev_mrr THEN 1 END) AS expanded_customers,
-    COUNT(CASE WHEN arrived_mrr > 0 AND reactivates THEN 1 END) AS reactivated_customers,
+    COUNT(CASE WHEN prev_mrr = 0 AND cur_mrr > 0 AND reactivates THEN 1 END) AS reactivated_customers,
     COUNT(CASE WHEN cur_mrr > 0 THEN 1 END) AS customers_end,
+    COUNT(CASE WHEN brief_mrr > 0 THEN 1 END) AS brief_customers,
     SUM(base_mrr) AS t12m_base_mrr,
     SUM(CASE WHEN base_mrr > 0 THEN LEAST(cur_mrr, base_mrr) ELSE 0 END) AS t12m_kept_mrr,
     SUM(CASE WHEN base_mrr > 0 THEN cur_mrr ELSE 0 END) AS t12m_retained_mrr
