@@ -16,7 +16,8 @@ WITH months AS (
     FROM UNNEST($months) AS t(m)
 ),
 paid AS (
-    SELECT *, CASE WHEN $subscription_end = 'inclusive' THEN CAST(end_date + INTERVAL 1 DAY AS DATE) ELSE end_date END AS stop
+    SELECT *, CAST(CASE WHEN $subscription_end = 'inclusive' THEN CAST(end_date AS DATE) + INTERVAL 1 DAY
+                      ELSE end_date END AS DATE) AS stop
     FROM subscriptions
 ),
 account_months AS (
