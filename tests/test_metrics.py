@@ -106,3 +106,9 @@ def test_weighted_median():
     assert metrics.weighted_median(pd.Series([10, 20]), pd.Series([1, 1])) == 15
     assert metrics.weighted_median(pd.Series([10, 20, 30]), pd.Series([5, 0, 1])) == 10
     assert metrics.weighted_median(pd.Series([10]), pd.Series([0])) is None
+
+
+def test_funnel_conversion_and_win_rate_are_different_ratios():
+    # 12 deals won in the month, 58 opportunities created in it, 30 deals closed (won or lost) in it
+    assert metrics.funnel_conversion(12, 58) == pytest.approx(0.2069, abs=1e-4)  # won ÷ opportunities created
+    assert metrics.win_rate(12, 30) == 0.4  # won ÷ closed
