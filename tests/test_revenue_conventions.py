@@ -89,8 +89,8 @@ def test_subscription_end_exclusive_or_inclusive_moves_a_month_end_churn(lake):
 def test_every_mart_reading_subscriptions_reads_them_through_the_one_paid_definition():
     """subscription_end is defined once: every mart that reads subscriptions.end_date does so only in the
     same `paid` CTE, and uses `stop` from it."""
-    paid = ("paid AS (\n    SELECT *, CAST(CASE WHEN $subscription_end = 'inclusive' THEN CAST(end_date AS DATE) + INTERVAL 1 "
-            "DAY\n                      ELSE end_date END AS DATE) AS stop\n    FROM subscriptions\n)")
+    paid = ("paid AS (\n    SELECT *, CAST(CASE WHEN $subscription_end = 'inclusive' THEN CAST(end_date AS DATE) "
+            "+ INTERVAL 1 DAY\n                      ELSE end_date END AS DATE) AS stop\n    FROM subscriptions\n)")
     bodies = {name: re.sub(r"--[^\n]*", "", mart_sql(name)) for name in mart_names()}
     readers = {name for name, body in bodies.items() if "subscriptions" in mart_tables(name) and "end_date" in body}
     assert readers == {"mrr_movements", "cs_cohorts", "cs_panel", "cs_paying", "cs_retention_by"}
