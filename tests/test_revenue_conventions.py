@@ -367,3 +367,37 @@ def test_stripe_subscriber_lifetime_value_worked_example(lake):
     assert (jan["ending_mrr"], arpa, jan["customer_churn_rate"]) == (50_000, 500, 10 / 110)
     assert int(metrics.ltv(arpa, 1.0, 0.09)) == 5555
     assert metrics.ltv(arpa, 1.0, jan["customer_churn_rate"]) == pytest.approx(5500)
+
+
+# ---------------------------------------------------------------- the same on BigQuery
+
+
+def test_every_convention_gives_the_same_movements_on_the_bigquery_emulator(tmp_path, monkeypatch):
+    """mrr_movements and cs_paying transpiled for BigQuery (bqemulator, tests/bq_stand_ins.py) return what
+    DuckDB returns under every value of the three conventions, on a lake with each case above."""
+    from bq_stand_ins import DATASET, PROJECT, emulator, load_lake
+    from revbook import contract
+    from revbook.data import bigquery_engine as bq
+    from revbook.settings import BigQueryConfig
+
+    subs = subscriptions(RETURNS + [("A", 100.0, D(2025, 6, 1), D(2026, 2, 28)),  # ends on a month end
+                                    ("C", 50.0, D(2026, 3, 5), D(2026, 3, 20)),  # in and out within March
+                                    ("D", 30.0, D(2026, 3, 10), D(2026, 3, 15)),
+                                    ("D", 40.0, D(2026, 3, 15), D(2026, 3, 25))])
+    frames = {t.name: pd.DataFrame({c.name: pd.Series([], dtype=object) for c in t.columns}) for t in contract.TABLES}
+    months = [D(2025, 12, 1), JAN, FEB, MAR]
+    with emulator() as endpoint, DuckDBWarehouse(make_db(tmp_path / "s.duckdb", {"subscriptions": subs})) as duck:
+        monkeypatch.setenv(bq.EMULATOR_ENV, endpoint)
+        big = bq.BigQueryWarehouse(BigQueryConfig(project=PROJECT, dataset=DATASET, retry_initial_s=0.05,
+                                                  retry_timeout_s=1.0))
+        load_lake(big.client, {**frames, "subscriptions": subs})
+        for end in ("exclusive", "inclusive"):
+            assert (duck.mart("cs_paying", at=MAR, subscription_end=end).iloc[0, 0]
+                    == big.mart("cs_paying", at=MAR, subscription_end=end).iloc[0, 0])
+            for same_month in ("drop", "count_both"):
+                for after in (1, 2):
+                    params = {"months": months, "subscription_end": end, "same_month_new_and_churn": same_month,
+                              "reactivation_after_months": after}
+                    a, b = (wh.mart("mrr_movements", **params).astype({"month": "datetime64[us]"}).sort_values("month")
+                            .set_index("month").astype(float) for wh in (duck, big))
+                    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
