@@ -88,7 +88,7 @@ def test_cohort_retention_by_start_month(tmp_path):
                          "start_date": [d(2026, 1, 5), d(2026, 1, 20), d(2026, 2, 1)],
                          "end_date": [None, d(2026, 2, 15), None]})
     with DuckDBWarehouse(make_db(tmp_path / "c.duckdb", {"subscriptions": subs})) as wh:
-        f = wh.mart("cs_cohorts", months=[d(2026, 1, 1), d(2026, 2, 1)])
+        f = wh.mart("cs_cohorts", months=[d(2026, 1, 1), d(2026, 2, 1)], subscription_end="exclusive")
     f["month"] = pd.to_datetime(f["month"]).dt.month
     jan = f[pd.to_datetime(f["cohort"]) == ts("2026-01-01")].set_index("month")
     assert jan.loc[1, ["cohort_accounts", "cohort_mrr", "accounts", "mrr"]].tolist() == [2, 150.0, 2, 150.0]
@@ -397,3 +397,15 @@ def test_cohort_matrix_tickets_by_month_and_band_frames_by_hand():
     load = cs.support_by_band(now).set_index("band")
     assert load.loc["red", ["tickets_per_100", "open_high_priority_per_100"]].tolist() == [50.0, 100.0]
     assert pd.isna(load.loc["yellow", "tickets_per_100"])  # no yellow accounts: unknown, not 0
+
+
+def test_the_ltv_basis_names_its_arpa_margin_and_averaged_churn():
+    from revbook.departments.sales_ops import Economics
+
+    # ARPA ¥100,000 × 80% ÷ 1% a month (the mean of 12 months) = ¥8,000,000; this month's churn 0.8% beside it
+    econ = Economics(0.8, 0.01, 100_000.0, 12)
+    yen = settings.company().currency_symbol
+    assert econ.ltv == pytest.approx(8_000_000)
+    assert churn_drivers.ltv_basis(econ, 0.008).replace("\\", "") == (
+        f"LTV {yen}8,000,000 = ARPA at the month end {yen}100,000 × gross margin 80.0% ÷ customer churn 1.0% a month, "
+        "the average of the last 12 months' churn rates (this month's alone: 0.8%).")

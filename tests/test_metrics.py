@@ -11,14 +11,14 @@ from revbook.metrics import Funnel
 
 def test_funnel_160_80_40_20():
     f = Funnel(new_leads=160, meetings=80, opportunities=40, won_deals=20, won_mrr=20 * 50_000)
-    assert (f.meeting_rate, f.opportunity_rate, f.win_rate) == (0.5, 0.5, 0.5)
+    assert (f.meeting_rate, f.opportunity_rate, f.funnel_conversion) == (0.5, 0.5, 0.5)
     assert f.average_deal_size == 50_000
     assert f.new_revenue == pytest.approx(160 * 0.5 * 0.5 * 0.5 * 50_000) == 1_000_000
 
 
 def test_funnel_with_an_empty_step_is_undefined_not_infinite():
     f = Funnel(new_leads=10, meetings=0, opportunities=0, won_deals=0, won_mrr=0)
-    assert f.meeting_rate == 0 and f.opportunity_rate is None and f.win_rate is None
+    assert f.meeting_rate == 0 and f.opportunity_rate is None and f.funnel_conversion is None
     assert f.average_deal_size is None and f.new_revenue is None
 
 
@@ -106,3 +106,9 @@ def test_weighted_median():
     assert metrics.weighted_median(pd.Series([10, 20]), pd.Series([1, 1])) == 15
     assert metrics.weighted_median(pd.Series([10, 20, 30]), pd.Series([5, 0, 1])) == 10
     assert metrics.weighted_median(pd.Series([10]), pd.Series([0])) is None
+
+
+def test_funnel_conversion_and_win_rate_are_different_ratios():
+    # 12 deals won in the month, 58 opportunities created in it, 30 deals closed (won or lost) in it
+    assert metrics.funnel_conversion(12, 58) == pytest.approx(0.2069, abs=1e-4)  # won ÷ opportunities created
+    assert metrics.win_rate(12, 30) == 0.4  # won ÷ closed

@@ -28,9 +28,10 @@ from revbook.run import runner
 LAKES = [f"without_{t.name}" for t in contract.TABLES] + list(partial_lakes.SHAPES)
 
 #: A column (or headline row) holding a conversion or share, which can never exceed 100%; retention
-#: with expansion (NRR), returns (ROI), utilisation over capacity and changes can.
+#: with expansion (NRR), returns (ROI), utilisation over capacity, changes and the funnel conversion (won ÷
+#: opportunities created: two flows of one month, not a cohort) can.
 _RATE = re.compile(r"rate|conversion|CVR|CTR|share|→", re.I)
-_MAY_EXCEED = re.compile(r"NRR|retention|ROI|ROAS|utilisation|change|vs ", re.I)
+_MAY_EXCEED = re.compile(r"NRR|retention|ROI|ROAS|utilisation|change|vs |funnel conversion", re.I)
 
 
 class _Tables(HTMLParser):

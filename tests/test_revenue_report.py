@@ -71,7 +71,10 @@ def _overview(plan: dict[str, float]) -> sales_ops.RevenueOverview:
         "churned_mrr": [110_000.0, 60_000.0], "reactivation_mrr": [0.0, 10_000.0],
         "ending_mrr": [1_050_000.0, 1_410_000.0], "customers_start": [100, 104], "churned_customers": [2, 1],
         "new_leads": [100.0, 200.0], "meetings": [10.0, 20.0], "opportunities": [8.0, 10.0],
-        "won_deals": [2.0, 4.0], "won_mrr": [150_000.0, 400_000.0]})
+        "won_deals": [2.0, 4.0], "won_mrr": [150_000.0, 400_000.0],
+        # the customers paying 12 month ends before: their MRR then, now capped at then, and now
+        "t12m_base_mrr": [900_000.0, 950_000.0], "t12m_kept_mrr": [800_000.0, 855_000.0],
+        "t12m_retained_mrr": [880_000.0, 969_000.0]})
     wide = pd.DataFrame([plan], index=[NOV]) if plan else pd.DataFrame(index=pd.Index([], name="month"))
     return sales_ops.RevenueOverview(periods.parse("month", "2026-11"), metrics.revenue_kpis(movements), wide)
 
@@ -134,11 +137,14 @@ def test_the_trend_and_retention_sentences_say_what_happened():
         f"Ending MRR {yen}1,410,000, +34.3% on the month and 6.0% under plan; it grew every month since 2026-10 "
         "(+34.3%).")
     retention = overview.retention()
-    assert list(retention.columns) == ["month", "customer_churn", "net_revenue_churn", "month_grr", "month_nrr"]
-    # November: 1 of 104 churned; (60k + 20k − 30k) ÷ 1,050k = 4.8% net revenue churn; GRR 1 − 80k ÷ 1,050k
+    assert list(retention.columns) == ["month", "customer_churn", "net_revenue_churn", "month_grr", "month_nrr",
+                                       "t12m_grr", "t12m_nrr"]
+    # November: 1 of 104 churned; (60k + 20k − 30k) ÷ 1,050k = 4.8% net revenue churn; GRR 1 − 80k ÷ 1,050k;
+    # trailing 12 months: GRR 855k ÷ 950k = 90.0%, NRR 969k ÷ 950k = 102.0%
     assert _plain(revenue_overview.retention_sentence(retention)) == (
         "Customer churn 1.0% this month (between 1.0% and 2.0% over the 2 months); net revenue churn 4.8%, "
-        "GRR 92.4%; NRR 95.2%, above 100% in 0 of 2 months.")
+        "monthly GRR 92.4%; monthly NRR 95.2%, above 100% in 0 of 2 months. Over the trailing 12 months GRR is "
+        "90.0% and NRR 102.0% (the customers paying 12 months ago: their MRR now ÷ their MRR then).")
 
 
 def test_a_page_whose_data_stops_mid_month_says_so(tmp_path):

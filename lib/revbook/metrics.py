@@ -52,6 +52,20 @@ def net_revenue_retention(
     return ratio(starting_mrr - churned_mrr - contraction_mrr + expansion_mrr, starting_mrr)
 
 
+def gross_revenue_retention_t12m(kept_mrr: Num, base_mrr: Num) -> Num | None:
+    """Trailing-12-month GRR, the cohort form annual benchmarks use: of the customers paying at the month
+    end 12 months before, their MRR at this month end, each capped at its MRR then (no expansion), ÷ their
+    MRR then. Not the product of 12 monthly GRRs: customers won during the year are outside it, and one
+    that left and came back counts with what it pays now."""
+    return ratio(kept_mrr, base_mrr)
+
+
+def net_revenue_retention_t12m(retained_mrr: Num, base_mrr: Num) -> Num | None:
+    """Trailing-12-month NRR: of the customers paying at the month end 12 months before, their MRR at this
+    month end, expansion included, ÷ their MRR then (the same cohort as `gross_revenue_retention_t12m`)."""
+    return ratio(retained_mrr, base_mrr)
+
+
 BRIDGE_STEPS = (
     ("starting_mrr", "Starting MRR", 1),
     ("new_mrr", "New", 1),
@@ -75,21 +89,31 @@ def mrr_bridge(month: pd.Series | dict) -> pd.DataFrame:
 
 
 def revenue_kpis(movements: pd.DataFrame) -> pd.DataFrame:
-    """Monthly MRR movements (mart mrr_movements) with the retention metrics added."""
+    """Monthly MRR movements (mart mrr_movements) with the retention metrics added: the month's (grr,
+    nrr: monthly rates) and the trailing 12 months' (grr_t12m, nrr_t12m)."""
     m = movements.copy()
     m["customer_churn_rate"] = customer_churn_rate(m["churned_customers"], m["customers_start"])
     args = (m["churned_mrr"], m["contraction_mrr"])
     m["net_revenue_churn_rate"] = net_revenue_churn_rate(*args, m["expansion_mrr"], m["starting_mrr"])
     m["grr"] = gross_revenue_retention(*args, m["starting_mrr"])
     m["nrr"] = net_revenue_retention(*args, m["expansion_mrr"], m["starting_mrr"])
+    m["grr_t12m"] = gross_revenue_retention_t12m(m["t12m_kept_mrr"], m["t12m_base_mrr"])
+    m["nrr_t12m"] = net_revenue_retention_t12m(m["t12m_retained_mrr"], m["t12m_base_mrr"])
     return m
+
+
+def funnel_conversion(won: Num, opportunities_created: Num) -> Num | None:
+    """Funnel conversion = deals won in the month ÷ opportunities created in the month: a ratio of two
+    flows of the same month, not one cohort followed through, so it swings and can pass 100%. Not the
+    win rate (`win_rate`: won ÷ closed)."""
+    return ratio(won, opportunities_created)
 
 
 @dataclass(frozen=True)
 class Funnel:
-    """New-revenue funnel: new leads × meeting rate × opportunity rate × win rate × average deal
-    size. Each rate is the ratio of consecutive steps (meetings ÷ leads, opportunities ÷
-    meetings, won ÷ opportunities); average deal size = won MRR ÷ won deals."""
+    """New-revenue funnel: new leads × meeting rate × opportunity rate × funnel conversion × average
+    deal size. Each rate is the ratio of consecutive steps (meetings ÷ leads, opportunities ÷
+    meetings, won ÷ opportunities created); average deal size = won MRR ÷ won deals."""
 
     new_leads: float
     meetings: float
@@ -106,8 +130,8 @@ class Funnel:
         return ratio(self.opportunities, self.meetings)
 
     @property
-    def win_rate(self) -> float | None:
-        return win_rate(self.won_deals, self.opportunities)
+    def funnel_conversion(self) -> float | None:
+        return funnel_conversion(self.won_deals, self.opportunities)
 
     @property
     def average_deal_size(self) -> float | None:
@@ -115,9 +139,9 @@ class Funnel:
 
     @property
     def new_revenue(self) -> float | None:
-        """new leads × meeting rate × opportunity rate × win rate × average deal size."""
+        """new leads × meeting rate × opportunity rate × funnel conversion × average deal size."""
         value = self.new_leads
-        for f in (self.meeting_rate, self.opportunity_rate, self.win_rate, self.average_deal_size):
+        for f in (self.meeting_rate, self.opportunity_rate, self.funnel_conversion, self.average_deal_size):
             if f is None:
                 return None
             value *= f
@@ -169,7 +193,8 @@ def first_year_revenue(mrr: Num) -> Num:
 
 
 def ltv(arpa: Num, gross_margin: float, monthly_churn: Num) -> Num | None:
-    """LTV = ARPA × gross margin × expected lifetime in months (1 ÷ monthly customer churn rate)."""
+    """LTV = ARPA × gross margin × expected lifetime in months (1 ÷ monthly customer churn rate). Which
+    ARPA and churn go in is `sales_ops.economics`'s basis, the one every page uses."""
     return ratio(arpa * gross_margin, monthly_churn)
 
 
@@ -255,9 +280,10 @@ def weighted_median(values: pd.Series, weights: pd.Series) -> float | None:
 PROPOSAL_WINDOW_DAYS = 30
 
 
-def win_rate(won: Num, opportunities: Num) -> Num | None:
-    """Win rate (成約率) = won ÷ opportunities. Field sales counts the deals closed in the period."""
-    return ratio(won, opportunities)
+def win_rate(won: Num, closed: Num) -> Num | None:
+    """Win rate (成約率) = won ÷ closed (won or lost) deals of the period. The revenue funnel's won ÷
+    opportunities created is `funnel_conversion`."""
+    return ratio(won, closed)
 
 
 def proposal_window(end: dt.date) -> tuple[dt.date, dt.date]:

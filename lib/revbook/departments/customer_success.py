@@ -45,11 +45,13 @@ MODEL_MAX_ROWS = 150_000  # account-months the churn model is fitted on, at most
 HEADLINES: tuple[HeadlineSpec, ...] = (
     ("customer_churn_rate", "Customer churn rate", "pct", False),
     ("net_revenue_churn_rate", "Net revenue churn rate", "pct", False),
-    ("grr", "Gross revenue retention (GRR)", "pct", True),
-    ("nrr", "Net revenue retention (NRR)", "pct", True),
+    ("grr", "GRR (monthly)", "pct", True),
+    ("nrr", "NRR (monthly)", "pct", True),
+    ("grr_t12m", "GRR (trailing 12 months)", "pct", True),
+    ("nrr_t12m", "NRR (trailing 12 months)", "pct", True),
     ("onboarding_completion_rate", "Onboarding completion rate", "pct", True),
     ("upsell_rate", "Upsell / cross-sell rate", "pct", True),
-    ("ltv", "LTV (gross margin over a customer's lifetime)", "money", True),
+    ("ltv", "LTV (ARPA × gross margin ÷ 12-month average churn)", "money", True),
 )
 
 
@@ -62,11 +64,12 @@ class ModelError(ValueError):
 
 def month_values(wh: Warehouse, period: Period, company: Company) -> dict[str, float | None]:
     """Every headline metric for the month `period` (definitions in revbook.metrics)."""
-    row = metrics.revenue_kpis(wh.mart("mrr_movements", months=[period.start])).iloc[0]
+    row = sales_ops.movements(wh, [period.start], company).iloc[0]
     start, end = metrics.onboarding_cohort(period.start, period.end)
     onboarding = wh.mart("cs_onboarding", start=start, end=end)
     completed = int((onboarding["login_days_30d"] >= company.health.onboarding_login_days).sum())
-    values = {key: row[key] for key in ("customer_churn_rate", "net_revenue_churn_rate", "grr", "nrr")}
+    values = {key: row[key] for key in ("customer_churn_rate", "net_revenue_churn_rate", "grr", "nrr", "grr_t12m",
+                                        "nrr_t12m")}
     values["onboarding_completion_rate"] = (metrics.onboarding_completion_rate(completed, len(onboarding))
                                             if wh.has("product_usage_daily") else None)  # no logins known
     values["upsell_rate"] = metrics.upsell_rate(row["expanded_customers"], row["customers_start"])
@@ -80,11 +83,12 @@ def headlines(wh: Warehouse, period: Period, company: Company) -> list[Headline]
     return compare(HEADLINES, month_values(wh, period, company), month_values(wh, period.previous(), company), plan)
 
 
-def retention_by(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
+def retention_by(wh: Warehouse, period: Period, months: int = 12, company: Company | None = None) -> pd.DataFrame:
     """Monthly customer churn rate, GRR and NRR per plan, industry and region (`dimension`, `value`;
     only what the accounts table holds), pooled over the `months` months to `period`, each
     account-month under the plan it paid for at the month start: which contract type churns."""
-    f = wh.mart("cs_retention_by", months=[p.start for p in period.trailing(months)])
+    f = wh.mart("cs_retention_by", months=[p.start for p in period.trailing(months)],
+                **sales_ops.conventions(company or settings.company()))
     f["customer_churn_rate"] = metrics.customer_churn_rate(f["churned_customers"], f["customers_start"])
     f["grr"] = metrics.gross_revenue_retention(f["churned_mrr"], f["contraction_mrr"], f["starting_mrr"])
     f["nrr"] = metrics.net_revenue_retention(f["churned_mrr"], f["contraction_mrr"], f["expansion_mrr"],
@@ -100,17 +104,18 @@ def retention_table(by: pd.DataFrame, dimension: str) -> pd.DataFrame:
         drop=True)
 
 
-def monthly_retention(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
-    """month, customer_churn_rate, grr and nrr for each of the `months` months to `period`."""
-    f = metrics.revenue_kpis(wh.mart("mrr_movements", months=[p.start for p in period.trailing(months)]))
+def monthly_retention(wh: Warehouse, period: Period, months: int = 12, company: Company | None = None) -> pd.DataFrame:
+    """month, customer_churn_rate, grr and nrr (monthly rates) for each of the `months` months to `period`."""
+    f = sales_ops.movements(wh, [p.start for p in period.trailing(months)], company)
     f["month"] = pd.to_datetime(f["month"]).dt.strftime("%Y-%m")
     return f[["month", "customer_churn_rate", "grr", "nrr"]].reset_index(drop=True)
 
 
-def cohorts(wh: Warehouse, period: Period, months: int = 12) -> pd.DataFrame:
+def cohorts(wh: Warehouse, period: Period, months: int = 12, company: Company | None = None) -> pd.DataFrame:
     """Logo and revenue retention of the start-month cohorts of the last `months` months, by age
     (months since the cohort month; 0 is the cohort month itself)."""
-    f = wh.mart("cs_cohorts", months=[m.start for m in period.trailing(months)])
+    f = wh.mart("cs_cohorts", months=[m.start for m in period.trailing(months)],
+                **sales_ops.conventions(company or settings.company()))
     cohort, month = pd.to_datetime(f["cohort"]), pd.to_datetime(f["month"])
     f["age"] = (month.dt.year - cohort.dt.year) * 12 + month.dt.month - cohort.dt.month
     f["cohort"] = cohort.dt.strftime("%Y-%m")
@@ -155,7 +160,7 @@ def panel(wh: Warehouse, at: list[dt.date], company: Company) -> pd.DataFrame:
 
 def _counts(wh: Warehouse, at: list[dt.date], company: Company) -> pd.DataFrame:
     """The panel's marts: usage, contract and support counts, and each feature's events."""
-    p = wh.mart("cs_panel", at=at, target_industries=list(company.target_industries))
+    p = wh.mart("cs_panel", at=at, target_industries=list(company.target_industries), **sales_ops.conventions(company))
     use = wh.mart("cs_feature_use", at=at)
     p["month"] = pd.to_datetime(p["month"])
     if not use.empty:
@@ -172,7 +177,7 @@ def model_panel(wh: Warehouse, at: list[dt.date], company: Company) -> tuple[pd.
     MODEL_MAX_ROWS account-months it holds a fixed sample of the accounts (the same in every month,
     picked by a hash of the id, so every run and engine picks the same), fetched a month at a time:
     a kernel's memory and the fit's time stay flat however large the customer base grows."""
-    expected = int(wh.mart("cs_paying", at=at[-1])["accounts"].iloc[0]) * len(at)
+    expected = int(wh.mart("cs_paying", at=at[-1], **sales_ops.conventions(company))["accounts"].iloc[0]) * len(at)
     if expected <= MODEL_MAX_ROWS:
         return panel(wh, at, company), 1.0
     share = MODEL_MAX_ROWS / expected

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from revbook import metrics
+from revbook import metrics, settings
 from revbook.data import coverage
 from revbook.data.warehouse import Warehouse
 from revbook.departments import targets
 from revbook.departments.headlines import Headline, HeadlineSpec, compare
 from revbook.metrics import Funnel, revenue_kpis
 from revbook.periods import Period
+from revbook.settings import Company
 
 #: Headline metrics: key (also the targets table's metric name), label, unit, good when up.
 HEADLINES: tuple[HeadlineSpec, ...] = (
@@ -22,12 +23,15 @@ HEADLINES: tuple[HeadlineSpec, ...] = (
     ("new_mrr", "New MRR", "money", True),
     ("customer_churn_rate", "Customer churn rate", "pct", False),
     ("net_revenue_churn_rate", "Net revenue churn rate", "pct", False),
-    ("grr", "Gross revenue retention (GRR)", "pct", True),
-    ("nrr", "Net revenue retention (NRR)", "pct", True),
+    ("grr", "GRR (monthly)", "pct", True),
+    ("nrr", "NRR (monthly)", "pct", True),
+    ("grr_t12m", "GRR (trailing 12 months)", "pct", True),
+    ("nrr_t12m", "NRR (trailing 12 months)", "pct", True),
     ("new_leads", "New leads", "count", True),
     ("meetings", "Meetings", "count", True),
     ("opportunities", "Opportunities", "count", True),
     ("won_deals", "Won deals", "count", True),
+    ("funnel_conversion", "Funnel conversion (won ÷ opportunities created)", "pct", True),
     ("average_deal_size", "Average deal size (MRR)", "money", True),
 )
 
@@ -38,7 +42,8 @@ FUNNEL_SOURCES = {"leads": ["new_leads"], "activities.type=meeting": ["meetings"
                   "opportunities": ["opportunities", "won_deals", "won_mrr"]}
 
 #: The funnel's steps in order: new leads × three step ratios × average deal size = new MRR.
-FUNNEL_STEPS = ("new_leads", "meeting_rate", "opportunity_rate", "win_rate", "average_deal_size", "new_revenue")
+FUNNEL_STEPS = ("new_leads", "meeting_rate", "opportunity_rate", "funnel_conversion", "average_deal_size",
+                "new_revenue")
 
 #: The dated columns of the tables this page counts from (not subscriptions.end_date: a contract may end in the future).
 DATED_COLUMNS = {"leads": ("created_at",), "activities": ("occurred_at",), "opportunities": ("created_at", "closed_at"),
@@ -70,6 +75,7 @@ class RevenueOverview:
         row, funnel = self.month(offset), self.funnel(offset)
         values = {key: row.get(key) for key, *_ in HEADLINES}
         values["average_deal_size"] = funnel.average_deal_size
+        values["funnel_conversion"] = funnel.funnel_conversion
         return {k: (None if v is None or pd.isna(v) else float(v)) for k, v in values.items()}
 
     def headlines(self) -> list[Headline]:
@@ -116,45 +122,73 @@ class RevenueOverview:
         return metrics.mrr_bridge(self.month()).rename(columns={"amount": "bridge_mrr"})
 
     def retention(self) -> pd.DataFrame:
-        """Each month's churn and retention rates, oldest first."""
-        return self.months[["month", "customer_churn_rate", "net_revenue_churn_rate", "grr", "nrr"]].rename(
+        """Each month's churn and retention rates, oldest first: the month's (monthly) and the trailing
+        12 months' GRR and NRR."""
+        return self.months[["month", "customer_churn_rate", "net_revenue_churn_rate", "grr", "nrr", "grr_t12m",
+                            "nrr_t12m"]].rename(
             columns={"customer_churn_rate": "customer_churn", "net_revenue_churn_rate": "net_revenue_churn",
-                     "grr": "month_grr", "nrr": "month_nrr"}).reset_index(drop=True)
+                     "grr": "month_grr", "nrr": "month_nrr", "grr_t12m": "t12m_grr", "nrr_t12m": "t12m_nrr"}
+        ).reset_index(drop=True)
+
+
+def conventions(company: Company) -> dict[str, str]:
+    """The bound parameters of every mart that reads subscriptions: when a subscription stops being paid
+    (params/company.yaml subscription_end)."""
+    return {"subscription_end": company.subscription_end}
+
+
+def movements(wh: Warehouse, months: list[dt.date], company: Company | None = None) -> pd.DataFrame:
+    """The MRR movements of `months` (mart mrr_movements) under the company's revenue conventions
+    (subscription_end, same_month_new_and_churn, reactivation_after_months), with the retention metrics
+    (`metrics.revenue_kpis`)."""
+    company = company or settings.company()
+    return revenue_kpis(wh.mart("mrr_movements", months=months, **conventions(company),
+                                same_month_new_and_churn=company.same_month_new_and_churn,
+                                reactivation_after_months=company.reactivation_after_months))
+
+
+#: Months of customer churn that LTV's churn rate averages.
+LTV_CHURN_MONTHS = 12
 
 
 @dataclass(frozen=True)
 class Economics:
-    """What a won MRR is worth: gross margin, monthly customer churn and ARPA (trailing 12 months)."""
+    """What a won MRR is worth, on one basis every page uses: ARPA at the month end (ending MRR ÷
+    customers at the month end), gross margin from params, and the monthly customer churn rate averaged
+    over the LTV_CHURN_MONTHS months to the month (one month's churn swings too much to price a lifetime).
+    So LTV's churn is not the month's headline churn rate; pages name both."""
 
     gross_margin: float
-    monthly_churn: float | None
+    monthly_churn: float | None  # the mean of the months' customer churn rates
     arpa: float | None
+    months: int = LTV_CHURN_MONTHS  # months with a churn rate in the average
 
     @property
     def ltv(self) -> float | None:
+        """ARPA × gross margin ÷ monthly churn (`metrics.ltv`)."""
         if self.arpa is None or self.monthly_churn is None:
             return None
         return metrics.ltv(self.arpa, self.gross_margin, self.monthly_churn)
 
 
 def economics(wh: Warehouse, period: Period, gross_margin: float) -> Economics:
-    """Gross margin from params, churn and ARPA from the last 12 months of MRR movements."""
-    kpis = metrics.revenue_kpis(wh.mart("mrr_movements", months=[p.start for p in period.trailing(12)]))
+    """The unit economics of `period` (see `Economics` for the basis): the LTV every page shows."""
+    kpis = movements(wh, [p.start for p in period.trailing(LTV_CHURN_MONTHS)])
     if kpis.empty:  # no subscriptions loaded: churn and ARPA are unknown
-        return Economics(gross_margin, None, None)
-    churn = kpis["customer_churn_rate"].mean()
+        return Economics(gross_margin, None, None, 0)
+    churn = kpis["customer_churn_rate"].dropna()
     last = kpis.iloc[-1]
     arpa = metrics.ratio(float(last["ending_mrr"]), float(last["customers_end"]))
-    return Economics(gross_margin, None if pd.isna(churn) else float(churn), arpa)
+    return Economics(gross_margin, float(churn.mean()) if len(churn) else None, arpa, len(churn))
 
 
 def overview(wh: Warehouse, period: Period, trend_months: int = 12) -> RevenueOverview:
     """Load the window of `trend_months` months ending with `period` (plus one before it)."""
     window = [p.start for p in period.trailing(max(trend_months, 2))]
-    movements = revenue_kpis(wh.mart("mrr_movements", months=window))
+    moves = movements(wh, window)
     funnel = coverage.unknown_without(wh, wh.mart("funnel_monthly", months=window), FUNNEL_SOURCES)
     # every month of the window, whether or not subscriptions were loaded (then its MRR is unknown)
-    months = funnel[["month"]].merge(movements, on="month", how="left").merge(funnel, on="month", how="left")
+    months = funnel[["month"]].merge(moves, on="month", how="left").merge(funnel, on="month", how="left")
     months["month"] = pd.to_datetime(months["month"]).dt.date
     return RevenueOverview(period, months, targets.monthly(wh, "sales_ops", window))
 

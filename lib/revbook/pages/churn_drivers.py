@@ -9,6 +9,7 @@ import pandas as pd
 from revbook import metrics
 from revbook.departments import customer_success as cs
 from revbook.departments.customer_success import Model, Upsell
+from revbook.departments.sales_ops import Economics
 from revbook.pages import charts, columns
 from revbook.pages.report import fmt, md
 from revbook.settings import Company
@@ -33,8 +34,17 @@ def retention_sentence(monthly: pd.DataFrame) -> str:
     above = int((nrr > 1).sum())
     return (f"Customer churn averaged **{md(fmt(churn.mean(), 'pct'))}** a month over the last {len(monthly)} months "
             f"(between {md(fmt(churn.min(), 'pct'))} and {md(fmt(churn.max(), 'pct'))}; "
-            f"{md(fmt(last['customer_churn_rate'], 'pct'))} in {md(last['month'])}); NRR was above 100% in "
+            f"{md(fmt(last['customer_churn_rate'], 'pct'))} in {md(last['month'])}); monthly NRR was above 100% in "
             f"**{above} of {len(nrr)}** months.")
+
+
+def ltv_basis(econ: Economics, month_churn: float | None) -> str:
+    """The basis of the LTV headline (`sales_ops.economics`): its ARPA, margin and churn, and the month's
+    churn beside the averaged one it uses."""
+    return (f"LTV {md(fmt(econ.ltv, 'money'))} = ARPA at the month end {md(fmt(econ.arpa, 'money'))} × gross margin "
+            f"{md(fmt(econ.gross_margin, 'pct'))} ÷ customer churn {md(fmt(econ.monthly_churn, 'pct'))} a month, "
+            f"the average of the last {econ.months} months' churn rates (this month's alone: "
+            f"{md(fmt(month_churn, 'pct'))}).")
 
 
 def cohort_heatmaps(cohorts: pd.DataFrame) -> str:
@@ -71,7 +81,7 @@ def retention_by_sentence(table: pd.DataFrame, dimension: str) -> str:
     if len(table) == 1:
         return f"Only **{first}**: {md(fmt(top['customer_churn_rate'], 'pct'))} of its customers churn a month."
     return (f"**{first}** churns most: {md(fmt(top['customer_churn_rate'], 'pct'))} of its customers a month "
-            f"(GRR {md(fmt(top['grr'], 'pct'))}, "
+            f"(monthly GRR {md(fmt(top['grr'], 'pct'))}, "
             f"over {md(fmt(top['customers_start'], 'count'))} account-months); **{last}** least, "
             f"{md(fmt(low['customer_churn_rate'], 'pct'))}.")
 

@@ -16,7 +16,7 @@ from revbook.periods import Period
 
 #: How each funnel step's values print.
 STEP_UNITS: dict[str, Unit] = {"new_leads": "count", "meeting_rate": "pct", "opportunity_rate": "pct",
-                               "win_rate": "pct", "average_deal_size": "money", "new_revenue": "money"}
+                               "funnel_conversion": "pct", "average_deal_size": "money", "new_revenue": "money"}
 
 
 def _f(value: float | None, unit: Unit) -> str:
@@ -59,7 +59,8 @@ def summary(overview: RevenueOverview) -> str:
         f"Ending MRR was **{_f(now['ending_mrr'], 'money')}** "
         f"({_vs(now['ending_mrr'], before['ending_mrr'], 'money')} vs the previous month{vs_plan}); "
         f"customer churn {_f(now['customer_churn_rate'], 'pct')}, net revenue churn "
-        f"{_f(now['net_revenue_churn_rate'], 'pct')} (NRR {_f(now['nrr'], 'pct')}); {won}"
+        f"{_f(now['net_revenue_churn_rate'], 'pct')} (monthly NRR {_f(now['nrr'], 'pct')}, "
+        f"{_f(now['nrr_t12m'], 'pct')} over the trailing 12 months); {won}"
     )
 
 
@@ -114,13 +115,16 @@ def churn_chart(retention: pd.DataFrame) -> None:
 
 
 def retention_sentence(retention: pd.DataFrame) -> str:
-    """This month's churn against the window's range, and in how many months NRR passed 100%."""
+    """This month's churn against the window's range, the month's GRR and NRR (monthly rates: in how many
+    months NRR passed 100%) and the trailing 12 months' (the annual figures benchmarks quote)."""
     now, n = retention.iloc[-1], len(retention)
     churn = retention["customer_churn"]
     return (f"Customer churn {_f(now['customer_churn'], 'pct')} this month (between {_f(churn.min(), 'pct')} "
             f"and {_f(churn.max(), 'pct')} over the {n} months); net revenue churn "
-            f"{_f(now['net_revenue_churn'], 'pct')}, GRR {_f(now['month_grr'], 'pct')}; NRR "
-            f"{_f(now['month_nrr'], 'pct')}, above 100% in {int((retention['month_nrr'] > 1).sum())} of {n} months.")
+            f"{_f(now['net_revenue_churn'], 'pct')}, monthly GRR {_f(now['month_grr'], 'pct')}; monthly NRR "
+            f"{_f(now['month_nrr'], 'pct')}, above 100% in {int((retention['month_nrr'] > 1).sum())} of {n} months. "
+            f"Over the trailing 12 months GRR is {_f(now['t12m_grr'], 'pct')} and NRR {_f(now['t12m_nrr'], 'pct')} "
+            "(the customers paying 12 months ago: their MRR now ÷ their MRR then).")
 
 
 def funnel_table(overview: RevenueOverview) -> pd.DataFrame:

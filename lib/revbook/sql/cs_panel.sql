@@ -6,24 +6,30 @@
 -- over 91 days (error rate), the last login within 91 days; contract: MRR, plan, tenure, target
 -- industry; support: tickets created in the 28 days before, high/urgent tickets open at the date
 -- with the oldest one's creation. Outcome (month from the date): churned (no MRR at its end),
--- expanded (more MRR at its end). Column `month` is the observation date.
+-- expanded (more MRR at its end). Column `month` is the observation date. Paying: as in mrr_movements
+-- ($subscription_end).
 WITH months AS (
     SELECT m AS month, CAST(m - INTERVAL 1 DAY AS DATE) AS prev_end, last_day(m) AS month_end
     FROM UNNEST($at) AS t(m)
+),
+paid AS (
+    SELECT *, CAST(CASE WHEN $subscription_end = 'inclusive' THEN CAST(end_date AS DATE) + INTERVAL 1 DAY
+                      ELSE end_date END AS DATE) AS stop
+    FROM subscriptions
 ),
 contract AS (
     SELECT
         mo.month,
         s.account_id,
-        SUM(CASE WHEN s.start_date <= mo.prev_end AND (s.end_date IS NULL OR s.end_date > mo.prev_end)
+        SUM(CASE WHEN s.start_date <= mo.prev_end AND (s.stop IS NULL OR s.stop > mo.prev_end)
                  THEN s.mrr ELSE 0 END) AS mrr,
-        SUM(CASE WHEN s.start_date <= mo.month_end AND (s.end_date IS NULL OR s.end_date > mo.month_end)
+        SUM(CASE WHEN s.start_date <= mo.month_end AND (s.stop IS NULL OR s.stop > mo.month_end)
                  THEN s.mrr ELSE 0 END) AS mrr_after,
-        MAX(CASE WHEN s.start_date <= mo.prev_end AND (s.end_date IS NULL OR s.end_date > mo.prev_end)
+        MAX(CASE WHEN s.start_date <= mo.prev_end AND (s.stop IS NULL OR s.stop > mo.prev_end)
                  THEN s.plan END) AS plan,
         MIN(s.start_date) AS first_start
     FROM months AS mo
-    JOIN subscriptions AS s ON s.start_date <= mo.month_end
+    JOIN paid AS s ON s.start_date <= mo.month_end
     GROUP BY mo.month, s.account_id
 ),
 usage AS (

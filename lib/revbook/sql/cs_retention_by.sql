@@ -1,11 +1,16 @@
 -- Churn and MRR retention by plan, industry and region over the months in $months, pooled: an
 -- account-month counts when the account paid at the previous month end, under the plan of its
--- largest subscription then and the industry and region of its account (NULL where unknown).
+-- largest subscription then (paid as in mrr_movements, $subscription_end) and the industry and region of its account (NULL where unknown).
 -- Per dimension and value: account-months at start, churned ones (nothing paid at the month end),
 -- and the MRR that started, churned, contracted and expanded (lib: churn rate, GRR and NRR).
 WITH months AS (
     SELECT m AS month, last_day(m) AS month_end, CAST(m - INTERVAL 1 DAY AS DATE) AS prev_end
     FROM UNNEST($months) AS t(m)
+),
+paid AS (
+    SELECT *, CAST(CASE WHEN $subscription_end = 'inclusive' THEN CAST(end_date AS DATE) + INTERVAL 1 DAY
+                      ELSE end_date END AS DATE) AS stop
+    FROM subscriptions
 ),
 active AS (
     SELECT
@@ -13,10 +18,10 @@ active AS (
         s.account_id,
         s.plan,
         s.mrr,
-        s.start_date <= mo.prev_end AND (s.end_date IS NULL OR s.end_date > mo.prev_end) AS at_start,
-        s.start_date <= mo.month_end AND (s.end_date IS NULL OR s.end_date > mo.month_end) AS at_end
+        s.start_date <= mo.prev_end AND (s.stop IS NULL OR s.stop > mo.prev_end) AS at_start,
+        s.start_date <= mo.month_end AND (s.stop IS NULL OR s.stop > mo.month_end) AS at_end
     FROM months AS mo
-    JOIN subscriptions AS s ON s.start_date <= mo.month_end
+    JOIN paid AS s ON s.start_date <= mo.month_end
 ),
 start_plan AS (
     SELECT month, account_id, plan
