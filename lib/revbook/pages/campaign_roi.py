@@ -48,7 +48,8 @@ def ltv_basis(econ: Economics) -> str:
     """The LTV basis in numbers, for the Definitions: what one yen of MRR won is worth."""
     per_yen = econ.gross_margin / econ.monthly_churn if econ.monthly_churn else None
     return (f"LTV basis this month: gross margin {md(fmt(econ.gross_margin, 'pct'))}, monthly customer churn "
-            f"{md(fmt(econ.monthly_churn, 'pct'))}, so one yen of MRR won is worth {md(fmt(per_yen, 'ratio'))} "
+            f"{md(fmt(econ.monthly_churn, 'pct'))} (the average of the last {econ.months} months' churn rates, as "
+            f"on the customer-success page), so one yen of MRR won is worth {md(fmt(per_yen, 'ratio'))} "
             f"over a customer's life; LTV per customer {md(fmt(econ.ltv, 'money'))}.")
 
 

@@ -39,11 +39,11 @@ MODEL_ORDER = ("sales_ops", "marketing", "inside_sales", "field_sales", "custome
 #: The numbers the index pages open with: per department (in Model order) the report and its
 #: headline keys (see each department's HEADLINES), three to five of them.
 HEADLINES: dict[str, tuple[str, ...]] = {
-    "sales_ops/revenue_overview": ("ending_mrr", "new_mrr", "nrr", "customer_churn_rate"),
+    "sales_ops/revenue_overview": ("ending_mrr", "new_mrr", "nrr", "nrr_t12m", "customer_churn_rate"),
     "marketing/campaign_roi": ("spend", "leads", "cac", "roas"),
     "inside_sales/funnel": ("calls", "connect_rate_inbound", "connect_rate_outbound", "sqls", "hot_leads"),
     "field_sales/pipeline": ("won_deals", "new_mrr", "win_rate", "weighted_pipeline"),
-    "customer_success/churn_drivers": ("customer_churn_rate", "nrr", "grr", "upsell_rate"),
+    "customer_success/churn_drivers": ("customer_churn_rate", "grr", "grr_t12m", "nrr", "upsell_rate"),
 }
 #: How the index names each schedule's reports.
 SCHEDULE_LABELS = {"monthly": "monthly", "weekly": "weekly flash", "daily": "daily"}
