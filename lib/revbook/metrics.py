@@ -183,7 +183,8 @@ def cost_per_target_lead(cost: Num, target_leads: Num) -> Num | None:
 
 
 def cac(cost: Num, new_customers: Num) -> Num | None:
-    """Customer acquisition cost = marketing cost ÷ new customers (won deals)."""
+    """Customer acquisition cost = cost ÷ new customers won. The headline passes the paid channels' spend
+    and the deals their leads won (params paid_channels); `loaded_cac` adds the sales cost."""
     return ratio(cost, new_customers)
 
 
@@ -217,7 +218,8 @@ def cac_payback_months(cost: Num, won_mrr: Num, gross_margin: float) -> Num | No
 
 
 def connect_rate(connects: Num, calls: Num) -> Num | None:
-    """Connected calls ÷ calls (report inbound and outbound apart)."""
+    """Connected calls ÷ calls; the definition's rate is per direction (inbound and outbound apart), the
+    pooled one is labelled "all calls"."""
     return ratio(connects, calls)
 
 
@@ -298,7 +300,8 @@ def idle_cutoff(asof: dt.date, idle_days: int) -> dt.datetime:
 
 
 def stage_close_rate(won: Num, lost: Num) -> Num | None:
-    """P(won | stage): of the deals seen in a stage that have since closed, the share won."""
+    """P(won | stage): of the deal-months seen in a stage (a deal once for each month start it sat there)
+    whose deal has since closed, the share won."""
     return ratio(won, won + lost)
 
 
