@@ -458,3 +458,27 @@ def test_the_pages_sentences_say_what_happened():
     assert pl.win_rate_sentence((0.4, 0.5), industries) == (
         "Win rate 40\\.0% over the last three months, against 50\\.0% the three before (\\-10\\.0 pt); over 12 months "
         "製造業 wins most (50\\.0% of 20) and 金融業 least (20\\.0% of 10).")  # 小売: too few closed to rank
+
+
+def test_without_stage_history_the_weighted_pipeline_is_unknown_not_zero(demo_warehouse, tmp_path):
+    import shutil
+
+    import duckdb
+
+    from conftest import TEST_END
+    from revbook import periods, settings
+    from revbook.data.duckdb_engine import DuckDBWarehouse
+
+    partial = tmp_path / "partial.duckdb"
+    shutil.copy(demo_warehouse, partial)
+    with duckdb.connect(str(partial)) as con:
+        con.execute("DELETE FROM opportunity_stage_history")
+    p = periods.resolve("month", TEST_END)
+
+    def values(path):
+        with DuckDBWarehouse(path) as wh:
+            return fs.snapshot(wh, p, settings.company(), list(wh.mart("reps")["rep_id"])).values(None)
+
+    full, without = values(demo_warehouse), values(partial)
+    assert full["weighted_pipeline"] is not None and without["weighted_pipeline"] is None  # n/a, not ¥0
+    assert without["won_deals"] == full["won_deals"]  # what the deals themselves tell stays

@@ -218,7 +218,8 @@ def caps(by_rep: pd.DataFrame, rep_id: str | None = None) -> pd.DataFrame:
 
 #: Headlines that are unknown (n/a, not 0) unless one of these tables holds data: "nothing done on a
 #: deal" is told by its activities; a proposal by an activity or a proposal stage entry.
-UNKNOWN_WITHOUT = {"idle_deals": ("activities",), "proposals": ("activities", "opportunity_stage_history")}
+UNKNOWN_WITHOUT = {"idle_deals": ("activities",), "proposals": ("activities", "opportunity_stage_history"),
+                   "weighted_pipeline": ("opportunity_stage_history",)}  # the open pipeline is told by stage history
 
 
 def snapshot(wh: Warehouse, period: Period, company: Company, owners: list[str]) -> Snapshot:
